@@ -1,0 +1,5 @@
+"""``python -m ircli`` runs the command line."""
+
+from ircli.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``ircli`` command line: thin click commands over :mod:`ircli.services`."""

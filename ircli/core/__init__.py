@@ -1,0 +1,1 @@
+"""Domain types, the incident journal and its projections (stdlib + pydantic only)."""

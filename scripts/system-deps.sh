@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the real servers and tools the integration tests use, where they are missing.
+# Runs as part of `make test`; safe to run again (does nothing when all is present).
+set -euo pipefail
+
+need=()
+# (packages are added here as the integration tests that need them arrive)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: missing ${need[*]}; install them with your package manager (tests that need them will say so)" >&2
+  exit 0
+fi
+echo "system-deps: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
