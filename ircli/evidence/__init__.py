@@ -1,0 +1,1 @@
+"""Evidence: the canonical log schema, sources, provenance and quarantine."""
