@@ -95,7 +95,9 @@ def load_config(path: Path | None = None) -> tuple[Config, Path | None]:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="see the TOML syntax at toml.io") from exc
+        raise ConfigError(
+            f"{path}: invalid TOML: {exc}", hint="see the TOML syntax at toml.io"
+        ) from exc
     return parse_config(data, source=str(path)), path
 
 

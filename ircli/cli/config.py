@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ircli.cli.context import workspace
@@ -20,7 +22,7 @@ def config_show(as_json: bool) -> None:
     from ircli.config import config_as_dict
 
     ws = workspace()
-    data = {
+    data: dict[str, Any] = {
         "config_file": str(ws.config_path) if ws.config_path else None,
         "store": str(ws.store_path),
         "responder": ws.actor,
@@ -43,7 +45,7 @@ def config_check() -> None:
     info(f"config ok: {ws.config_path or '(no file: defaults)'}")
 
 
-def _toml_lines(data: dict[str, object], prefix: str = "") -> list[str]:
+def _toml_lines(data: dict[str, Any], prefix: str = "") -> list[str]:
     import json
 
     scalars = [(k, v) for k, v in data.items() if not isinstance(v, dict)]

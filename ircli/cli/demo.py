@@ -11,8 +11,12 @@ from ircli.cli.output import emit_json, info, json_option
 
 @click.command()
 @click.option(
-    "--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=Path("demo"),
-    show_default=True, help="Folder for the demo store and data.",
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("demo"),
+    show_default=True,
+    help="Folder for the demo store and data.",
 )
 @json_option
 @click.pass_context

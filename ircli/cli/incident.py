@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ircli.cli.context import workspace
@@ -18,31 +20,53 @@ def incident() -> None:
 @incident.command("new")
 @click.option("--title", required=True, help="One line saying what happened.")
 @click.option("--severity", type=SEVERITY_CHOICE, help="sev1 (worst) to sev4; default from config.")
-@click.option("--tlp", help="TLP 2.0 level: CLEAR, GREEN, AMBER, AMBER+STRICT, RED (default AMBER).")
-@click.option("--subject", "subjects", multiple=True, metavar="ACCOUNT", help="Seed account id (repeat, or comma-separate).")
+@click.option(
+    "--tlp", help="TLP 2.0 level: CLEAR, GREEN, AMBER, AMBER+STRICT, RED (default AMBER)."
+)
+@click.option(
+    "--subject",
+    "subjects",
+    multiple=True,
+    metavar="ACCOUNT",
+    help="Seed account id (repeat, or comma-separate).",
+)
 @click.option("--owner", help="Responder who owns the incident (default: you).")
 @click.option("--description", default="", help="Longer description.")
 @json_option
 def incident_new(
-    title: str, severity: str | None, tlp: str | None, subjects: tuple[str, ...],
-    owner: str | None, description: str, as_json: bool,
+    title: str,
+    severity: str | None,
+    tlp: str | None,
+    subjects: tuple[str, ...],
+    owner: str | None,
+    description: str,
+    as_json: bool,
 ) -> None:
     """Open a new incident."""
     from ircli.services.incidents import open_incident
 
     state = open_incident(
-        workspace(), title=title, severity=severity, tlp=tlp, subjects=subjects,
-        owner=owner, description=description,
+        workspace(),
+        title=title,
+        severity=severity,
+        tlp=tlp,
+        subjects=subjects,
+        owner=owner,
+        description=description,
     )
     if as_json:
         emit_json(state.to_dict())
     else:
         click.echo(state.id)
-        info(f"opened {state.id} ({state.severity}, TLP:{state.tlp}) with {len(state.subjects)} subject(s)")
+        info(
+            f"opened {state.id} ({state.severity}, TLP:{state.tlp}) with {len(state.subjects)} subject(s)"
+        )
 
 
 @incident.command("list")
-@click.option("--status", type=click.Choice(["open", "closed"]), help="Only open or only closed incidents.")
+@click.option(
+    "--status", type=click.Choice(["open", "closed"]), help="Only open or only closed incidents."
+)
 @json_option
 def incident_list(status: str | None, as_json: bool) -> None:
     """List incidents, newest first."""
@@ -54,7 +78,16 @@ def incident_list(status: str | None, as_json: bool) -> None:
         return
     emit_table(
         [
-            (inc.id, inc.title, inc.severity, inc.status, inc.tlp, len(inc.subjects), inc.owner, inc.updated[:19])
+            (
+                inc.id,
+                inc.title,
+                inc.severity,
+                inc.status,
+                inc.tlp,
+                len(inc.subjects),
+                inc.owner,
+                inc.updated[:19],
+            )
             for inc in found
         ],
         ["ID", "TITLE", "SEV", "STATUS", "TLP", "ACCOUNTS", "OWNER", "UPDATED (UTC)"],
@@ -81,10 +114,17 @@ def incident_show(incident_id: str, timeline: bool, as_json: bool) -> None:
         return
     emit_fields(
         [
-            ("incident", state.id), ("title", state.title), ("severity", state.severity),
-            ("status", state.status), ("tlp", f"TLP:{state.tlp}"), ("owner", state.owner),
-            ("playbook", state.playbook or "-"), ("subjects", _shorten(state.subjects)),
-            ("created", state.created), ("updated", state.updated), ("events", state.events),
+            ("incident", state.id),
+            ("title", state.title),
+            ("severity", state.severity),
+            ("status", state.status),
+            ("tlp", f"TLP:{state.tlp}"),
+            ("owner", state.owner),
+            ("playbook", state.playbook or "-"),
+            ("subjects", _shorten(state.subjects)),
+            ("created", state.created),
+            ("updated", state.updated),
+            ("events", state.events),
             ("head hash", state.head_hash),
         ]
         + ([("summary", state.summary)] if state.summary else [])
@@ -126,7 +166,7 @@ def note_add(incident_id: str, text: str, as_json: bool) -> None:
     from ircli.services.incidents import add_note
 
     if text == "-":
-        text = click.get_text_stream("stdin").read()
+        text = sys.stdin.read()
     event = add_note(workspace(), incident_id, text)
     if as_json:
         emit_json(event.to_dict())

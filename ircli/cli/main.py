@@ -41,21 +41,45 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, "--version", prog_name="ircli", message="%(prog)s %(version)s")
-@click.option("--store", metavar="PATH", envvar="IRCLI_STORE", help="Incident store file (env IRCLI_STORE).")
-@click.option("--as", "actor", metavar="NAME", help="Act as this responder (default: config 'responder', then the OS user).")
-@click.option("--config", "config_path", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False), help="Config file (env IRCLI_CONFIG; default ./ircli.toml).")
+@click.option(
+    "--store", metavar="PATH", envvar="IRCLI_STORE", help="Incident store file (env IRCLI_STORE)."
+)
+@click.option(
+    "--as",
+    "actor",
+    metavar="NAME",
+    help="Act as this responder (default: config 'responder', then the OS user).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file (env IRCLI_CONFIG; default ./ircli.toml).",
+)
 @click.option("--debug", is_flag=True, envvar="IRCLI_DEBUG", help="Show tracebacks for errors.")
 @click.pass_context
-def cli(ctx: click.Context, store: str | None, actor: str | None, config_path: Path | None, debug: bool) -> None:
+def cli(
+    ctx: click.Context, store: str | None, actor: str | None, config_path: Path | None, debug: bool
+) -> None:
     """ircli — incident response for adversarial distillation of AI models.
 
     Run without a command to open the terminal UI. Every command that prints data
     takes --json; exit codes are listed in the README.
     """
     settings = ctx.ensure_object(Settings)
-    settings.store, settings.actor, settings.config, settings.debug = store, actor, config_path, debug
+    settings.store, settings.actor, settings.config, settings.debug = (
+        store,
+        actor,
+        config_path,
+        debug,
+    )
     ctx.call_on_close(settings.close)
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())

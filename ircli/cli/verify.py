@@ -30,8 +30,23 @@ def verify(ctx: click.Context, incident_id: str | None, as_json: bool) -> None:
                 rows.append((report.incident, "ok", report.events, report.head_hash[:16], ""))
             else:
                 assert report.brk is not None
-                rows.append((report.incident, "BROKEN", report.events, f"at seq {report.brk.seq}", report.brk.reason))
-        rows.extend((inc, "MISSING", 0, "", "incident deleted from the store") for inc in result.missing_incidents)
-        emit_table(rows, ["INCIDENT", "CHAIN", "EVENTS", "HEAD / BREAK", "REASON"], empty="no incidents to verify")
+                rows.append(
+                    (
+                        report.incident,
+                        "BROKEN",
+                        report.events,
+                        f"at seq {report.brk.seq}",
+                        report.brk.reason,
+                    )
+                )
+        rows.extend(
+            (inc, "MISSING", 0, "", "incident deleted from the store")
+            for inc in result.missing_incidents
+        )
+        emit_table(
+            rows,
+            ["INCIDENT", "CHAIN", "EVENTS", "HEAD / BREAK", "REASON"],
+            empty="no incidents to verify",
+        )
     if not result.ok:
         ctx.exit(int(ExitCode.INTEGRITY))

@@ -139,7 +139,9 @@ def verify_chain(
         count += 1
         reason = _check_one(incident, event, expected_seq, prev)
         if reason:
-            return ChainReport(incident, count - 1, prev, ChainBreak(incident, expected_seq, reason))
+            return ChainReport(
+                incident, count - 1, prev, ChainBreak(incident, expected_seq, reason)
+            )
         prev = event.hash
         expected_seq += 1
     if expected_head is not None:
@@ -149,7 +151,9 @@ def verify_chain(
             return ChainReport(incident, count, prev, ChainBreak(incident, count + 1, reason))
         if head_seq != count or head_hash != prev:
             reason = f"the recorded head (seq {head_seq}) does not match the last event"
-            return ChainReport(incident, count, prev, ChainBreak(incident, min(head_seq, count), reason))
+            return ChainReport(
+                incident, count, prev, ChainBreak(incident, min(head_seq, count), reason)
+            )
     return ChainReport(incident, count, prev)
 
 

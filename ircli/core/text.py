@@ -15,13 +15,31 @@ import unicodedata
 
 # Bidi embeddings/overrides/isolates, zero-width and other invisible format characters.
 _INVISIBLE = {
-    "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2060", "\u2061", "\u2062", "\u2063",
-    "\u2064", "\ufeff", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
-    "\u2068", "\u2069", "\u061c", "\u00ad", "\u180e",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u200e",
+    "\u200f",
+    "\u2060",
+    "\u2061",
+    "\u2062",
+    "\u2063",
+    "\u2064",
+    "\ufeff",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u061c",
+    "\u00ad",
+    "\u180e",
 }
-_UNSAFE_RE = re.compile(
-    "[\x00-\x1f\x7f-\x9f" + "".join(sorted(_INVISIBLE)) + "\u2028\u2029]"
-)
+_UNSAFE_RE = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(sorted(_INVISIBLE)) + "\u2028\u2029]")
 
 
 def _stand_in(match: re.Match[str]) -> str:

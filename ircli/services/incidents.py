@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ircli.core.events import ChainReport, Event
-from ircli.core.incident import SEVERITIES, Incident, normalise_tlp, parse_incident_id, project_incident
+from ircli.core.incident import (
+    SEVERITIES,
+    Incident,
+    normalise_tlp,
+    parse_incident_id,
+    project_incident,
+)
 from ircli.core.timeline import TimelineEntry, timeline
 from ircli.errors import NotFoundError, RefusedError, ValidationError
 from ircli.services.workspace import Workspace
@@ -21,7 +27,9 @@ def resolve_incident_id(ws: Workspace, text: str) -> str:
     """Normalise ``7``/``inc-7`` to ``INC-0007`` and check that the incident exists."""
     incident = parse_incident_id(text)
     if incident is None:
-        raise ValidationError(f"{text!r} is not an incident id", hint="incident ids look like INC-0007")
+        raise ValidationError(
+            f"{text!r} is not an incident id", hint="incident ids look like INC-0007"
+        )
     if not ws.store.exists(incident):
         raise NotFoundError(f"no incident {incident}", hint="list incidents: ircli incident list")
     return incident
@@ -42,15 +50,21 @@ def open_incident(
     """Open a new incident and return its state."""
     title = title.strip()
     if not title:
-        raise ValidationError("an incident needs a title", hint="--title 'CoT harvesting from hydra cluster'")
+        raise ValidationError(
+            "an incident needs a title", hint="--title 'CoT harvesting from hydra cluster'"
+        )
     if len(title) > MAX_TITLE:
         raise ValidationError(f"title is {len(title)} characters; at most {MAX_TITLE}")
     severity = (severity or ws.config.defaults.severity).lower()
     if severity not in SEVERITIES:
-        raise ValidationError(f"unknown severity {severity!r}", hint="one of sev1, sev2, sev3, sev4")
+        raise ValidationError(
+            f"unknown severity {severity!r}", hint="one of sev1, sev2, sev3, sev4"
+        )
     level = normalise_tlp(tlp or ws.config.defaults.tlp)
     if level is None:
-        raise ValidationError(f"unknown TLP level {tlp!r}", hint="one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED")
+        raise ValidationError(
+            f"unknown TLP level {tlp!r}", hint="one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED"
+        )
     accounts = _clean_subjects(subjects)
     payload: dict[str, Any] = {
         "title": title,
@@ -96,7 +110,9 @@ def add_note(ws: Workspace, incident: str, text: str) -> Event:
 def add_subjects(ws: Workspace, incident: str, accounts: Sequence[str]) -> Event:
     """Add subject accounts to an open incident."""
     state = _require_open(ws, incident)
-    return ws.store.append(state.id, "subjects.added", {"accounts": _clean_subjects(accounts)}, ws.actor)
+    return ws.store.append(
+        state.id, "subjects.added", {"accounts": _clean_subjects(accounts)}, ws.actor
+    )
 
 
 def close_incident(ws: Workspace, incident: str, *, summary: str) -> Incident:
@@ -104,7 +120,9 @@ def close_incident(ws: Workspace, incident: str, *, summary: str) -> Incident:
     state = _require_open(ws, incident)
     summary = summary.strip()
     if not summary:
-        raise ValidationError("closing needs a summary", hint="--summary 'Campaign contained, report filed'")
+        raise ValidationError(
+            "closing needs a summary", hint="--summary 'Campaign contained, report filed'"
+        )
     ws.store.append(state.id, "incident.closed", {"summary": summary}, ws.actor)
     return get_incident(ws, state.id)
 

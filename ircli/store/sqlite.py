@@ -232,17 +232,30 @@ class Store:
             "SELECT head_seq, head_hash FROM incidents WHERE id = ?", (incident,)
         ).fetchone()
         if row is None:
-            raise NotFoundError(f"no incident {incident}", hint="list incidents: ircli incident list")
+            raise NotFoundError(
+                f"no incident {incident}", hint="list incidents: ircli incident list"
+            )
         return int(row[0]), str(row[1])
 
     def _append_locked(
-        self, conn: sqlite3.Connection, incident: str, type: str, payload: dict[str, Any], actor: str
+        self,
+        conn: sqlite3.Connection,
+        incident: str,
+        type: str,
+        payload: dict[str, Any],
+        actor: str,
     ) -> list[Event]:
         head_seq, head_hash = self._head_locked(conn, incident)
         text = canonical_json(payload)
         # Hash what will be read back: the payload as stored, re-parsed.
         event = seal(
-            incident, head_seq + 1, format_ts(self.clock()), actor, type, json.loads(text), head_hash
+            incident,
+            head_seq + 1,
+            format_ts(self.clock()),
+            actor,
+            type,
+            json.loads(text),
+            head_hash,
         )
         conn.execute(
             "INSERT INTO events (incident, seq, ts, actor, type, payload, prev_hash, hash) "
@@ -270,7 +283,9 @@ class Store:
         """``(seq, hash)`` of the incident's last event."""
         rows = self._query("SELECT head_seq, head_hash FROM incidents WHERE id = ?", (incident,))
         if not rows:
-            raise NotFoundError(f"no incident {incident}", hint="list incidents: ircli incident list")
+            raise NotFoundError(
+                f"no incident {incident}", hint="list incidents: ircli incident list"
+            )
         return int(rows[0][0]), str(rows[0][1])
 
     def data_version(self) -> int:
@@ -322,22 +337,31 @@ class Store:
                 base = verify_chain(incident, decoded)
                 if not base.ok:
                     return base
-                return ChainReport(incident, len(decoded), base.head_hash,
-                                   ChainBreak(incident, seq, problem))
+                return ChainReport(
+                    incident, len(decoded), base.head_hash, ChainBreak(incident, seq, problem)
+                )
             decoded.append(event)
         return verify_chain(incident, decoded, expected_head=head)
 
     def verify_numbering(self) -> list[str]:
         """Incident ids missing from the otherwise contiguous numbering (a deleted incident)."""
-        numbers = [int(row[0]) for row in self._query("SELECT number FROM incidents ORDER BY number")]
+        numbers = [
+            int(row[0]) for row in self._query("SELECT number FROM incidents ORDER BY number")
+        ]
         expected = set(range(1, (numbers[-1] if numbers else 0) + 1))
         return [format_incident_id(n) for n in sorted(expected - set(numbers))]
 
 
 def _row_to_event(row: tuple[Any, ...]) -> Event:
     return Event(
-        incident=row[0], seq=int(row[1]), ts=row[2], actor=row[3], type=row[4],
-        payload=json.loads(row[5]), prev_hash=row[6], hash=row[7],
+        incident=row[0],
+        seq=int(row[1]),
+        ts=row[2],
+        actor=row[3],
+        type=row[4],
+        payload=json.loads(row[5]),
+        prev_hash=row[6],
+        hash=row[7],
     )
 
 
