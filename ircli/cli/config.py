@@ -19,15 +19,9 @@ def config() -> None:
 @json_option
 def config_show(as_json: bool) -> None:
     """Show the effective configuration, where it came from, the store and the responder."""
-    from ircli.config import config_as_dict
+    from ircli.services.workspace import describe
 
-    ws = workspace()
-    data: dict[str, Any] = {
-        "config_file": str(ws.config_path) if ws.config_path else None,
-        "store": str(ws.store_path),
-        "responder": ws.actor,
-        "config": config_as_dict(ws.config),
-    }
+    data: dict[str, Any] = describe(workspace())
     if as_json:
         emit_json(data)
         return

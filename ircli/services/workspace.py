@@ -7,8 +7,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ircli.config import Config, load_config
+from ircli.config import Config, config_as_dict, load_config
 from ircli.core.clock import Clock, system_clock
 from ircli.errors import UsageError
 from ircli.store import Store, default_store_path
@@ -71,6 +72,16 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def describe(ws: Workspace) -> dict[str, Any]:
+    """What ``ircli config show`` prints: config file, store, responder, effective config."""
+    return {
+        "config_file": str(ws.config_path) if ws.config_path else None,
+        "store": str(ws.store_path),
+        "responder": ws.actor,
+        "config": config_as_dict(ws.config),
+    }
 
 
 def check_actor(name: str) -> str:

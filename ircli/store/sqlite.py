@@ -55,12 +55,13 @@ class Store:
                 hint="point --store or IRCLI_STORE at a file, e.g. ~/incidents/store.db",
             )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not path.exists():
+            if not path.parent.is_dir():
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
                 os.close(fd)
-        except FileExistsError:
-            pass  # another process created it first: fine
+            except FileExistsError:
+                pass  # it exists already, or another process created it first: fine
         except OSError as exc:
             raise StoreError(
                 f"cannot create the store at {path}: {exc.strerror or exc}",
