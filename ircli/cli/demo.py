@@ -1,4 +1,4 @@
-"""``ircli demo``: a ready-made incident to walk through."""
+"""``ircli demo``: a ready-made incident to walk through, and the synthetic world behind it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from ircli.cli.output import emit_json, info, json_option
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option(
     "--dir",
     "directory",
@@ -21,7 +21,12 @@ from ircli.cli.output import emit_json, info, json_option
 @json_option
 @click.pass_context
 def demo(ctx: click.Context, directory: Path, as_json: bool) -> None:
-    """Create (once) a demo store with a sample incident and show it."""
+    """Create (once) a demo store with a sample incident and show it.
+
+    Subcommands work on the synthetic world of labelled logs (see `demo generate`).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from ircli.cli.context import Settings
     from ircli.services.demo import demo_store_path, ensure_demo_incident
     from ircli.services.incidents import incident_timeline
@@ -46,3 +51,75 @@ def _show() -> click.Command:
     from ircli.cli.incident import incident_show
 
     return incident_show
+
+
+@demo.command("generate")
+@click.option(
+    "--preset",
+    type=click.Choice(["tiny", "small", "medium", "incident"]),
+    default="tiny",
+    show_default=True,
+    help="World size: tiny (CI), small (~300k requests), medium (~2M), incident (~16M attack).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same bytes.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for requests/accounts/releases Parquet files and the separate labels file.",
+)
+@click.option("--scale", type=float, help="Multiply the preset's account counts.")
+@click.option(
+    "--accounts",
+    "overrides",
+    multiple=True,
+    metavar="ARCHETYPE=N",
+    help="Set one archetype's account count (repeatable), e.g. hydra_cot=500.",
+)
+@click.option("--days", type=int, help="Length of the log window in days.")
+@click.option("--force", is_flag=True, help="Replace a world already in --out.")
+@json_option
+def generate(
+    preset: str,
+    seed: int,
+    out: Path,
+    scale: float | None,
+    overrides: tuple[str, ...],
+    days: int | None,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Generate a deterministic, labelled synthetic world of API logs.
+
+    Campaign archetypes (hydra CoT harvesting, agentic pivot, sharded slow-and-low,
+    rubric farming, relay laundering, multilingual coercion) among hard negatives and
+    background users; addresses, ASNs and domains from reserved ranges only. Labels are
+    written to labels.parquet, never into the evidence files.
+    """
+    import sys
+
+    from ircli.cli.output import emit_fields
+    from ircli.services.world import generate_world, parse_account_overrides
+
+    def progress(done: int, total: int, rows: int) -> None:
+        click.echo(f"\rgenerating: day {done}/{total}, {rows:,} requests", err=True, nl=False)
+        if done == total:
+            click.echo("", err=True)
+
+    summary = generate_world(
+        preset,
+        seed,
+        out,
+        scale=scale,
+        accounts=parse_account_overrides(overrides),
+        days=days,
+        force=force,
+        progress=progress if sys.stderr.isatty() else None,
+    )
+    if as_json:
+        emit_json(summary)
+        return
+    files = summary.pop("files")
+    emit_fields(summary.items())
+    for name, size in files.items():
+        emit_fields([(name, f"{size:,} bytes")])
