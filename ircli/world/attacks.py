@@ -34,13 +34,16 @@ def _shared_payments(
 
 
 def _creation_batches(
-    w: World, n: int, before: float, lo: int, hi: int
+    w: World, n: int, before: float, lo: int, hi: int, until: float = 0.8
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Accounts registered in batches (same hours, same sign-up exits); returns (day, batch)."""
+    """Accounts registered in batches (same hours, same sign-up exits); returns (day, batch).
+
+    Batches are created from ``before`` days ahead of the window up to ``until`` of it.
+    """
     sizes: list[int] = []
     while sum(sizes) < n:
         sizes.append(int(w.rng.integers(lo, hi)))
-    batch_day = w.rng.uniform(-before, max(w.days - 3, 1), len(sizes))
+    batch_day = w.rng.uniform(-before, max(w.days * until, 1), len(sizes))
     batch = np.repeat(np.arange(len(sizes)), sizes)[:n]
     return batch_day[batch] + w.rng.uniform(0, 0.2, n), batch
 
@@ -54,7 +57,7 @@ def _signup_ips(w: World, batch: np.ndarray) -> list[str]:
 def hydra(w: World, n: int, campaign: str) -> None:
     """CoT harvesting through many fresh trial accounts behind residential proxies."""
     b = Block.empty(n)
-    created, batch = _creation_batches(w, n, 12, 5, 30)
+    created, batch = _creation_batches(w, n, 12, 5, 30, until=0.5)
     start = np.maximum(created + w.rng.uniform(0.1, 1.5, n), 0)
     pf, cb = _shared_payments(w, n, 8, 0.75)
     plo, pn = w.proxy
@@ -73,9 +76,9 @@ def hydra(w: World, n: int, campaign: str) -> None:
         tier=w.choice({"free": 0.45, "tier1": 0.5, "tier2": 0.05}, n),
         kyb_verified=False,
         contract_flags=[[] for _ in range(n)],
-        rate=w.rng.lognormal(np.log(26), 0.45, n),
+        rate=w.rng.lognormal(np.log(27), 0.45, n),
         start=start,
-        end=start + 2 + w.rng.exponential(14, n),
+        end=start + 4 + w.rng.exponential(24, n),
         ua=w.user_agent(n),
         sys=np.where(w.rng.random(n) < 0.6, rare, -1),
         addr_lo=plo,

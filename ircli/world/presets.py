@@ -44,7 +44,7 @@ class WorldSpec:
 
 
 _TINY = WorldSpec(
-    days=7,
+    days=6,
     accounts={
         "hydra_cot": 40, "agentic_pivot": 6, "sharded_slow": 12, "rubric_farming": 10,
         "relay_laundering": 2, "multilingual_coercion": 12,
@@ -57,12 +57,12 @@ _TINY = WorldSpec(
 PRESETS: dict[str, WorldSpec] = {
     "tiny": _TINY,
     "small": replace(
-        _TINY.scaled(6),
-        days=14,
+        _TINY.scaled(3),
+        days=12,
         groups={"hydra_cot": 2, "campus_nat": 2},
     ),
     "medium": replace(
-        _TINY.scaled(30),
+        _TINY.scaled(12),
         days=21,
         groups={"hydra_cot": 3, "sharded_slow": 2, "campus_nat": 4, "relay_laundering": 2},
     ),
@@ -71,10 +71,10 @@ PRESETS: dict[str, WorldSpec] = {
     "incident": WorldSpec(
         days=30,
         accounts={
-            "hydra_cot": 15000, "agentic_pivot": 1500, "sharded_slow": 3000,
-            "rubric_farming": 2500, "relay_laundering": 300, "multilingual_coercion": 1700,
+            "hydra_cot": 17000, "agentic_pivot": 1500, "sharded_slow": 2000,
+            "rubric_farming": 2000, "relay_laundering": 300, "multilingual_coercion": 1200,
             "enterprise_etl": 200, "eval_lab": 60, "synthetic_contract": 80, "campus_nat": 800,
-            "oss_agent": 3000, "reseller": 30, "background": 30000, "ratelimit_evasion": 40,
+            "oss_agent": 2000, "reseller": 30, "background": 15000, "ratelimit_evasion": 40,
         },
         groups={
             "hydra_cot": 3, "agentic_pivot": 2, "sharded_slow": 2, "rubric_farming": 2,

@@ -9,14 +9,15 @@ depend on batch sizes and the same seed gives the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from hashlib import sha256
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ircli.world.accounts import hex_ids
 from ircli.world.families import FAMILIES, family
-from ircli.world.prompts import prompt_hash
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -73,39 +74,49 @@ class DayPart:
     extra_tokens: np.ndarray  # input tokens besides the prompt itself
 
 
-def day_table(world: World, day: int) -> pa.Table | None:
-    """Every request of window day ``day``, sorted by time (None when the day is empty)."""
+def day_tables(world: World, day: int, chunk: int) -> Iterator[pa.Table]:
+    """Every request of window day ``day`` in time order, as tables of at most ``chunk`` rows.
+
+    The cheap columns of the whole day are generated and sorted first; prompt texts and
+    hashes (the bulk of the bytes) are composed one chunk at a time, so memory holds one
+    day of numbers but only one chunk of text.
+    """
     import pyarrow as pa
 
     from ircli.evidence.schema import arrow_schema
 
     parts = [p for c in range(len(world.cohorts)) if (p := cohort_day(world, c, day)) is not None]
     if not parts:
-        return None
+        return
+    base = pa.table(
+        {name: pa.concat_arrays([p.columns[name] for p in parts]) for name in parts[0].columns}
+    )
     fam = np.concatenate([p.family for p in parts])
     idx = np.concatenate([p.index for p in parts])
-    n = len(fam)
-    # Texts are composed per family over the whole day: few, large vectorised batches.
-    texts = np.empty(n, dtype=object)
-    for f, name in enumerate(FAMILY_NAMES):
-        rows = np.flatnonzero(fam == f)
-        if len(rows):
-            texts[rows] = family(name).texts(idx[rows])
-    n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    rng = np.random.default_rng([world.seed, 3, day])
-    prompt_tokens = np.ceil(n_chars / 3.7 * rng.uniform(0.9, 1.1, n)).astype(np.int64)
-    hashes = np.empty(n, dtype=object)
-    hashes[:] = [prompt_hash(t) for t in texts]
-    cols = {name: pa.concat_arrays([p.columns[name] for p in parts]) for name in parts[0].columns}
-    cols["prompt_text"] = pa.array(
-        texts, type=pa.string(), mask=np.concatenate([p.zdr for p in parts])
-    )
-    cols["prompt_hash"] = pa.array(hashes, type=pa.string())
-    cols["input_tokens"] = pa.array(prompt_tokens + np.concatenate([p.extra_tokens for p in parts]))
+    zdr = np.concatenate([p.zdr for p in parts])
+    extra = np.concatenate([p.extra_tokens for p in parts])
+    del parts
+    order = np.argsort(base.column("ts").cast(pa.int64()).to_numpy(), kind="stable")
     schema = arrow_schema("requests")
-    table = pa.table({f.name: cols[f.name] for f in schema}, schema=schema)
-    order = np.argsort(cols["ts"].cast(pa.int64()).to_numpy(), kind="stable")
-    return table.take(pa.array(order))
+    for number, start in enumerate(range(0, len(order), chunk)):
+        sel = order[start : start + chunk]
+        n = len(sel)
+        texts = np.empty(n, dtype=object)
+        for f, name in enumerate(FAMILY_NAMES):
+            rows = np.flatnonzero(fam[sel] == f)
+            if len(rows):
+                texts[rows] = family(name).texts(idx[sel][rows])
+        n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        rng = np.random.default_rng([world.seed, 3, day, number])
+        prompt_tokens = np.ceil(n_chars / 3.7 * rng.uniform(0.9, 1.1, n)).astype(np.int64)
+        hashes = np.empty(n, dtype=object)
+        hashes[:] = [sha256(t.encode()).hexdigest() for t in texts]  # = prompt_hash(t)
+        part = base.take(pa.array(sel))
+        cols = {name: part.column(name) for name in part.column_names}
+        cols["prompt_text"] = pa.array(texts, type=pa.string(), mask=zdr[sel])
+        cols["prompt_hash"] = pa.array(hashes, type=pa.string())
+        cols["input_tokens"] = pa.array(prompt_tokens + extra[sel])
+        yield pa.table({f.name: cols[f.name] for f in schema}, schema=schema)
 
 
 def cohort_day(world: World, c: int, day: int) -> DayPart | None:

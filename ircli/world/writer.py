@@ -81,7 +81,7 @@ def generate(
     import pyarrow.parquet as pq
 
     from ircli.evidence.schema import arrow_schema
-    from ircli.world.traffic import day_table
+    from ircli.world.traffic import day_tables
 
     out.mkdir(parents=True, exist_ok=True)
     w = build(spec, seed)
@@ -91,8 +91,7 @@ def generate(
     schema = arrow_schema("requests")
     with pq.ParquetWriter(tmp["requests.parquet"], schema, compression="zstd") as writer:
         for day in range(spec.days):
-            table = day_table(w, day)
-            if table is not None:
+            for table in day_tables(w, day, ROW_GROUP):
                 writer.write_table(table, row_group_size=ROW_GROUP)
                 rows += table.num_rows
             if progress:

@@ -116,7 +116,10 @@ def test_eval_lab_pivots_too_but_is_verified(con) -> None:  # type: ignore[no-un
     assert templates > 0.6
 
 
-def test_sharded_slow_walks_disjoint_shards_at_a_low_rate(con) -> None:  # type: ignore[no-untyped-def]
+def test_sharded_slow_walks_disjoint_shards_at_a_low_rate(con, tiny) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    days = json.loads((tiny / "world.json").read_text())["days"]
     overlap = _scalar(
         con,
         """
@@ -130,7 +133,7 @@ def test_sharded_slow_walks_disjoint_shards_at_a_low_rate(con) -> None:  # type:
     per_day = _scalar(
         con,
         """
-        SELECT median(n) FROM (SELECT count(*) / 7.0 AS n FROM requests
+        SELECT median(n) FROM (SELECT count(*) / 6.0 AS n FROM requests
           JOIN labels USING (account_id) WHERE archetype = 'sharded_slow' GROUP BY account_id)""",
     )
     assert per_day < 15
