@@ -133,8 +133,9 @@ def test_sharded_slow_walks_disjoint_shards_at_a_low_rate(con, tiny) -> None:  #
     per_day = _scalar(
         con,
         """
-        SELECT median(n) FROM (SELECT count(*) / 6.0 AS n FROM requests
+        SELECT median(n) FROM (SELECT count(*) / ? AS n FROM requests
           JOIN labels USING (account_id) WHERE archetype = 'sharded_slow' GROUP BY account_id)""",
+        [days],
     )
     assert per_day < 15
     aged = _scalar(
