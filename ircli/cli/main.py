@@ -21,6 +21,12 @@ _COMMANDS = {
     "verify": "ircli.cli.verify:verify",
     "config": "ircli.cli.config:config",
     "demo": "ircli.cli.demo:demo",
+    "run": "ircli.cli.run:run",
+    "decide": "ircli.cli.run:decide",
+    "approvals": "ircli.cli.approvals:approvals",
+    "approve": "ircli.cli.approvals:approve",
+    "reject": "ircli.cli.approvals:reject",
+    "playbook": "ircli.cli.playbook:playbook",
 }
 
 

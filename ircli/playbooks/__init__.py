@@ -1,0 +1,1 @@
+"""Playbooks: the format (schema, loader, sandbox), the pure step engine and CACAO interchange."""
