@@ -383,10 +383,13 @@ def cacao_problems(document: dict[str, Any], schema_dir: Path) -> list[str]:
     (loaded locally into a registry: nothing is fetched over the network)."""
     import json
 
-    from jsonschema import Draft201909Validator
+    from jsonschema import Draft7Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT7
 
+    # The CS01 files declare draft-07, so they are read as draft-07: their
+    # unevaluatedProperties (a 2019-09 keyword) is not evaluated. Read as 2019-09 they
+    # contradict themselves (command-data forbids the properties manual.json adds).
     resources = []
     for path in sorted(schema_dir.rglob("*.json")):
         contents = json.loads(path.read_text("utf-8"))
@@ -397,9 +400,7 @@ def cacao_problems(document: dict[str, Any], schema_dir: Path) -> list[str]:
         raise ValidationError(f"no CACAO schemas found in {schema_dir}")
     registry: Registry[Any] = Registry().with_resources(resources)
     root = json.loads((schema_dir / "playbook.json").read_text("utf-8"))
-    # The CS01 files declare draft-07 but rely on unevaluatedProperties (2019-09 and later):
-    # validating with 2019-09 enforces it, which is the stricter reading.
-    validator = Draft201909Validator(root, registry=registry)
+    validator = Draft7Validator(root, registry=registry)
     return [
         f"{'/'.join(str(p) for p in e.absolute_path) or '(document)'}: {e.message[:300]}"
         for e in validator.iter_errors(document)

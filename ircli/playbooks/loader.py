@@ -21,7 +21,7 @@ from ircli.core.canonical import sha256_hex
 from ircli.errors import ValidationError
 from ircli.playbooks import sandbox
 from ircli.playbooks.model import END, Playbook, build_playbook
-from ircli.playbooks.yamltext import Path, Positions, Problem, parse_yaml
+from ircli.playbooks.yamltext import Parsed, Path, Positions, Problem, parse_yaml
 
 MAX_PROBLEMS = 200
 
@@ -68,21 +68,35 @@ def load_playbook_file(path: FsPath) -> Playbook:
         raise PlaybookInvalid(
             str(path), [Problem(str(path), 1, 1, f"not UTF-8 text (byte {exc.start})")]
         ) from None
-    return load_playbook_text(text, str(path))
+    key = (str(path), sha256_hex(text))
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = load_playbook_text(text, str(path))
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = cached
+    return cached
+
+
+_CACHE: dict[tuple[str, str], Playbook] = {}
+"""Validated playbooks by file and content hash: a run re-reads its playbook at every move."""
 
 
 def load_playbook_text(text: str, file: str = "<playbook>") -> Playbook:
     """Validate playbook text; raises :class:`PlaybookInvalid` listing every problem."""
-    problems = playbook_problems(text, file)
+    parsed = parse_yaml(text, file)
+    problems = _problems(parsed, file)
     if problems:
         raise PlaybookInvalid(file, problems)
-    parsed = parse_yaml(text, file)
     return build_playbook(parsed.data, source=file, digest=sha256_hex(text))
 
 
 def playbook_problems(text: str, file: str = "<playbook>") -> list[Problem]:
     """Every problem of a playbook text, sorted by position (empty when valid)."""
-    parsed = parse_yaml(text, file)
+    return _problems(parse_yaml(text, file), file)
+
+
+def _problems(parsed: Parsed, file: str) -> list[Problem]:
     if parsed.problems:
         return sorted(parsed.problems)[:MAX_PROBLEMS]
     data, positions = parsed.data, parsed.positions
@@ -113,10 +127,15 @@ _STEP_KEYS = [
 ]
 
 
-def _schema_problems(data: Any, positions: Positions, file: str) -> Iterator[Problem]:
+@cache
+def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(playbook_schema())
+    return Draft202012Validator(playbook_schema())
+
+
+def _schema_problems(data: Any, positions: Positions, file: str) -> Iterator[Problem]:
+    validator = _validator()
     for error in validator.iter_errors(data):
         path: Path = tuple(error.absolute_path)
         for message, key_path in _describe(error, path):

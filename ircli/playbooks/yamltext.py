@@ -71,7 +71,10 @@ def parse_yaml(text: str, file: str) -> Parsed:
             None, positions, [Problem(file, 1, 1, f"file is larger than {MAX_BYTES} bytes")]
         )
     try:
-        loader = yaml.SafeLoader(text)
+        aliases = list(_alias_problems(text, file))
+        if aliases:
+            return Parsed(None, positions, aliases)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -93,6 +96,23 @@ def parse_yaml(text: str, file: str) -> Parsed:
         # PyYAML's constructors raise plain errors for some scalars (e.g. huge dates).
         return Parsed(None, positions, [Problem(file, 1, 1, f"invalid YAML value: {exc}")])
     return Parsed(data, positions, [])
+
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (ten times faster), else PyYAML's."""
+
+
+def _alias_problems(text: str, file: str) -> Iterator[Problem]:
+    """Aliases, found in the event stream (composed nodes no longer say where an alias was)."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            yield Problem(
+                file,
+                mark.line + 1,
+                mark.column + 1,
+                "anchors and aliases (&, *) are not allowed in playbooks",
+            )
 
 
 def _walk(
