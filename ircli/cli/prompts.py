@@ -24,10 +24,12 @@ class PromptResponder(AnswersResponder):
         info(f"== {step.title} ({step.kind}: {step.id})")
         info(instructions.strip())
 
-    def form(self, step: Any, values: dict[str, Any], instructions: str) -> dict[str, Any] | None:
+    def form(
+        self, playbook: str, step: Any, values: dict[str, Any], instructions: str
+    ) -> dict[str, Any] | None:
         """Prompt for each field, with defaults; re-ask until the value is valid."""
-        if step.id in self.answers:
-            return super().form(step, values, instructions)
+        if self.has(playbook, step):
+            return super().form(playbook, step, values, instructions)
         self._header(step, instructions)
         out: dict[str, Any] = {}
         for fld in step.fields:
@@ -51,20 +53,20 @@ class PromptResponder(AnswersResponder):
                     info(f"  {inert(str(exc))}")
         return out
 
-    def check(self, step: Any, instructions: str) -> list[str] | None:
+    def check(self, playbook: str, step: Any, instructions: str) -> list[str] | None:
         """Ask about each item; an unticked item leaves the step waiting."""
-        if step.id in self.answers:
-            return super().check(step, instructions)
+        if self.has(playbook, step):
+            return super().check(playbook, step, instructions)
         self._header(step, instructions)
         ticked = [item.id for item in step.items if click.confirm(f"  {item.text}", err=True)]
         return ticked if len(ticked) == len(step.items) else None
 
     def decide(
-        self, step: Any, options: list[Any], visit: int, instructions: str
+        self, playbook: str, step: Any, options: list[Any], visit: int, instructions: str
     ) -> DecisionInput | None:
         """Pick an option by number, then a rationale and optional evidence ids."""
-        if step.id in self.answers:
-            return super().decide(step, options, visit, instructions)
+        if self.has(playbook, step):
+            return super().decide(playbook, step, options, visit, instructions)
         self._header(step, instructions)
         for n, option in enumerate(options, 1):
             info(f"  {n}. {option.label} ({option.id})")
@@ -76,9 +78,9 @@ class PromptResponder(AnswersResponder):
         ids = tuple(e.strip() for e in str(evidence).split(",") if e.strip())
         return DecisionInput(options[choice - 1].id, rationale, ids)
 
-    def note(self, step: Any, instructions: str) -> str | None:
+    def note(self, playbook: str, step: Any, instructions: str) -> str | None:
         """Prompt for the note's text."""
-        if step.id in self.answers:
-            return super().note(step, instructions)
+        if self.has(playbook, step):
+            return super().note(playbook, step, instructions)
         self._header(step, instructions)
         return str(click.prompt("Note", err=True))

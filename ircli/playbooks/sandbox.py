@@ -189,17 +189,19 @@ def _problems(tree: nodes.Node) -> Iterator[str]:
     loop_depth = _max_loop_depth(tree)
     if loop_depth > 1:
         yield "nested loops are not allowed"
+    # Names a template assigns itself ({% for x in ... %}, {% set x = ... %}) may be read.
+    local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     for node in tree.find_all(nodes.Node):
-        yield from _node_problems(node)
+        yield from _node_problems(node, local)
 
 
-def _node_problems(node: nodes.Node) -> Iterator[str]:
+def _node_problems(node: nodes.Node, local: set[str]) -> Iterator[str]:
     if isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
         yield "include, import and extends are not allowed"
     elif isinstance(node, nodes.Macro | nodes.CallBlock | nodes.Block | nodes.FilterBlock):
         yield "macros, call blocks and blocks are not allowed"
     elif isinstance(node, nodes.Name) and node.ctx == "load":
-        if node.name not in ROOT_NAMES and node.name not in ("range", "loop"):
+        if node.name not in ROOT_NAMES and node.name not in ("range", "loop", *local):
             known = ", ".join(sorted(ROOT_NAMES))
             yield f"unknown variable '{node.name}' (known: {known})"
     elif isinstance(node, nodes.Getattr) and node.attr.startswith("_"):

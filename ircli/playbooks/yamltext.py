@@ -107,10 +107,11 @@ def _alias_problems(text: str, file: str) -> Iterator[Problem]:
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.AliasEvent):
             mark = event.start_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
             yield Problem(
                 file,
-                mark.line + 1,
-                mark.column + 1,
+                line,
+                col,
                 "anchors and aliases (&, *) are not allowed in playbooks",
             )
 

@@ -11,6 +11,8 @@ One YAML (or JSON) mapping from step id to the answer of that step::
       evidence: [EV-0003]
     close: {summary: Campaign contained and reported}
 
+Steps of a playbook that a run hands over to are answered under
+``PLAYBOOK.STEP`` (e.g. ``ratelimit-evasion.intake``) when their ids repeat.
 A decide step reached several times (a bounded loop) may take a list of decisions:
 the first is used on the first visit, the second on the second, and so on (the
 last one repeats). A form with no answer completes from ``--input`` values and
@@ -69,24 +71,35 @@ class AnswersResponder:
         self.answers = answers or {}
         self.source = source
 
+    def lookup(self, playbook: str, step: Step) -> Any:
+        """The answer for ``playbook.step`` if given, else for ``step``."""
+        qualified = f"{playbook}.{step.id}"
+        return self.answers[qualified] if qualified in self.answers else self.answers.get(step.id)
+
+    def has(self, playbook: str, step: Step) -> bool:
+        """Whether the file answers this step."""
+        return f"{playbook}.{step.id}" in self.answers or step.id in self.answers
+
     def _bad(self, step: Step, expected: str) -> ValidationError:
         return ValidationError(
             f"{self.source}: the answer for step '{step.id}' must be {expected}",
             hint=f"see the step with: ircli playbook show PLAYBOOK --step {step.id}",
         )
 
-    def form(self, step: Step, values: dict[str, Any], instructions: str) -> dict[str, Any] | None:
+    def form(
+        self, playbook: str, step: Step, values: dict[str, Any], instructions: str
+    ) -> dict[str, Any] | None:
         """Field values from the file, or the defaults when they are enough."""
-        answer = self.answers.get(step.id)
+        answer = self.lookup(playbook, step)
         if answer is None:
             return {} if not missing_fields(step, values) else None
         if not isinstance(answer, dict):
             raise self._bad(step, "a mapping of field → value")
         return dict(answer)
 
-    def check(self, step: Step, instructions: str) -> list[str] | None:
+    def check(self, playbook: str, step: Step, instructions: str) -> list[str] | None:
         """Ticked items: ``true`` ticks all, a list ticks those."""
-        answer = self.answers.get(step.id)
+        answer = self.lookup(playbook, step)
         if answer is None or answer is False:
             return None
         if answer is True:
@@ -98,10 +111,10 @@ class AnswersResponder:
         return [str(a) for a in answer]
 
     def decide(
-        self, step: Step, options: list[Option], visit: int, instructions: str
+        self, playbook: str, step: Step, options: list[Option], visit: int, instructions: str
     ) -> DecisionInput | None:
         """The decision for this visit."""
-        answer = self.answers.get(step.id)
+        answer = self.lookup(playbook, step)
         if answer is None:
             return None
         if isinstance(answer, list):
@@ -119,9 +132,9 @@ class AnswersResponder:
             str(answer["option"]), str(answer.get("rationale", "")), tuple(str(e) for e in evidence)
         )
 
-    def note(self, step: Step, instructions: str) -> str | None:
+    def note(self, playbook: str, step: Step, instructions: str) -> str | None:
         """The note's text."""
-        answer = self.answers.get(step.id)
+        answer = self.lookup(playbook, step)
         if isinstance(answer, dict):
             answer = answer.get("text")
         if answer is None:

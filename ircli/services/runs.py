@@ -51,23 +51,28 @@ class DecisionInput:
 
 
 class Responder(Protocol):
-    """Where the human side of steps comes from. ``None`` means "not now": the run waits."""
+    """Where the human side of steps comes from. ``None`` means "not now": the run waits.
 
-    def form(self, step: Step, values: dict[str, Any], instructions: str) -> dict[str, Any] | None:
+    ``playbook`` names the playbook the step belongs to (a run can hand over to another
+    playbook whose step ids repeat the first one's)."""
+
+    def form(
+        self, playbook: str, step: Step, values: dict[str, Any], instructions: str
+    ) -> dict[str, Any] | None:
         """Values for a form (``values`` holds the defaults and inputs so far)."""
         ...
 
-    def check(self, step: Step, instructions: str) -> list[str] | None:
+    def check(self, playbook: str, step: Step, instructions: str) -> list[str] | None:
         """The ids of the checklist items the responder ticked."""
         ...
 
     def decide(
-        self, step: Step, options: list[Option], visit: int, instructions: str
+        self, playbook: str, step: Step, options: list[Option], visit: int, instructions: str
     ) -> DecisionInput | None:
         """A decision among ``options`` (only those still allowed)."""
         ...
 
-    def note(self, step: Step, instructions: str) -> str | None:
+    def note(self, playbook: str, step: Step, instructions: str) -> str | None:
         """The text of a note."""
         ...
 
@@ -75,21 +80,23 @@ class Responder(Protocol):
 class NoResponder:
     """A responder that never answers: automated steps run, human steps wait."""
 
-    def form(self, step: Step, values: dict[str, Any], instructions: str) -> dict[str, Any] | None:
+    def form(
+        self, playbook: str, step: Step, values: dict[str, Any], instructions: str
+    ) -> dict[str, Any] | None:
         """Never answers."""
         return None
 
-    def check(self, step: Step, instructions: str) -> list[str] | None:
+    def check(self, playbook: str, step: Step, instructions: str) -> list[str] | None:
         """Never answers."""
         return None
 
     def decide(
-        self, step: Step, options: list[Option], visit: int, instructions: str
+        self, playbook: str, step: Step, options: list[Option], visit: int, instructions: str
     ) -> DecisionInput | None:
         """Never answers."""
         return None
 
-    def note(self, step: Step, instructions: str) -> str | None:
+    def note(self, playbook: str, step: Step, instructions: str) -> str | None:
         """Never answers."""
         return None
 
@@ -474,7 +481,7 @@ def _ask(
     nxt = move.next or playbook.default_next(step)
     if step.kind == "form":
         values = form_defaults(step, run.inputs)
-        answer = responder.form(step, dict(values), instructions)
+        answer = responder.form(playbook.name, step, dict(values), instructions)
         if answer is None:
             return False
         clean = coerce_form(step, {**values, **answer})
@@ -487,7 +494,7 @@ def _ask(
         _append(ws, run, items)
         return True
     if step.kind == "check":
-        ticked = responder.check(step, instructions)
+        ticked = responder.check(playbook.name, step, instructions)
         if ticked is None:
             return False
         known = [i.id for i in step.items]
@@ -502,13 +509,13 @@ def _ask(
         return True
     if step.kind == "decide":
         allowed = [o for o in step.options if o.id in available_options(step, run)]
-        choice = responder.decide(step, allowed, run.visit, instructions)
+        choice = responder.decide(playbook.name, step, allowed, run.visit, instructions)
         if choice is None:
             return False
         record_decision(ws, run.incident, step.id, choice.option, choice.rationale, choice.evidence)
         return True
     if step.kind == "note":
-        text = responder.note(step, instructions)
+        text = responder.note(playbook.name, step, instructions)
         if text is None:
             return False
         text = text.strip()

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
+from playbook_handlers import HANDLERS, RECORDER, register_all
 
 from ircli.services.steps import unregister_handler
-from playbook_handlers import HANDLERS, RECORDER, register_all
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -37,7 +37,9 @@ def test_every_step_has_instructions_a_responder_can_follow() -> None:
     for path in sorted(shipped_dir().glob("*.yaml")):
         playbook = load_playbook_file(path)
         for step in playbook.steps:
-            assert len(step.instructions.split()) >= 15, f"{path.name}:{step.id} instructions too thin"
+            assert len(step.instructions.split()) >= 15, (
+                f"{path.name}:{step.id} instructions too thin"
+            )
 
 
 def test_the_distillation_journey_is_complete() -> None:
@@ -209,7 +211,9 @@ BROKEN = [
 
 
 @pytest.mark.parametrize(("label", "text", "where", "message"), BROKEN, ids=[b[0] for b in BROKEN])
-def test_broken_playbooks_point_at_the_line(label: str, text: str, where: str, message: str) -> None:
+def test_broken_playbooks_point_at_the_line(
+    label: str, text: str, where: str, message: str
+) -> None:
     problems = [str(p) for p in playbook_problems(text, "broken.yaml")]
     expected = f"broken.yaml:{where}: "
     matching = [p for p in problems if p.startswith(expected) and message in p]
@@ -281,9 +285,29 @@ _scalars = st.one_of(
     st.sampled_from(["form", "note", "decide", "end", "{{ steps.__class__ }}", "a", "b"]),
 )
 _keys = st.sampled_from(
-    ["playbook", "title", "steps", "id", "kind", "title", "instructions", "next", "when",
-     "options", "fields", "items", "approvals", "uses", "with", "label", "name", "type",
-     "required", "max_loops", "x"]
+    [
+        "playbook",
+        "title",
+        "steps",
+        "id",
+        "kind",
+        "title",
+        "instructions",
+        "next",
+        "when",
+        "options",
+        "fields",
+        "items",
+        "approvals",
+        "uses",
+        "with",
+        "label",
+        "name",
+        "type",
+        "required",
+        "max_loops",
+        "x",
+    ]
 )
 _values = st.recursive(
     _scalars,
@@ -312,7 +336,11 @@ def test_random_structures_give_only_validation_errors(value: object) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.sampled_from(list("ab:-{}[]&*!|>'\"#\n %@`,?\t") + ["\x00", "é"]), max_size=120))
+@given(
+    st.text(
+        alphabet=st.sampled_from([*list("ab:-{}[]&*!|>'\"#\n %@`,?\t"), "\x00", "é"]), max_size=120
+    )
+)
 def test_random_text_gives_only_validation_errors(text: str) -> None:
     _assert_only_validation_errors(text)
 
