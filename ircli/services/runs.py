@@ -142,6 +142,7 @@ def start_run(
     run to resume. Returns ``(incident, message)``."""
     playbook = load_playbook(ws, ref)
     inputs = dict(inputs or {})
+    source = _explicit_source(ws, ref)
     if incident is None:
         if not title:
             raise ValidationError(
@@ -161,7 +162,10 @@ def start_run(
     events = list(ws.store.events(incident, types=["playbook.started", "incident.closed"]))
     active = active_playbook(events)
     if active is None:
-        ws.store.append(incident, "playbook.started", _start_payload(playbook, inputs), ws.actor)
+        payload = _start_payload(playbook, inputs)
+        if source:
+            payload["source"] = source
+        ws.store.append(incident, "playbook.started", payload, ws.actor)
         return incident, f"started {playbook.name} on {incident}"
     if active == playbook.name:
         note = " (--input values are used only when a run starts)" if inputs else ""
@@ -176,6 +180,16 @@ def start_run(
         f"{incident} is running playbook {active}, not {playbook.name}",
         hint=f"resume it with: ircli run {active} --incident {incident}",
     )
+
+
+def _explicit_source(ws: Workspace, ref: str) -> str | None:
+    """The file of a playbook named by path rather than found on the search path."""
+    from ircli.services.playbooks import find_playbook, search_path
+
+    path = find_playbook(ws, ref).resolve()
+    if any(path.parent == folder.resolve() for folder in search_path(ws)):
+        return None
+    return str(path)
 
 
 def _start_payload(
@@ -209,7 +223,18 @@ def run_state(ws: Workspace, incident: str) -> tuple[Playbook, RunState]:
             f"{incident} has no playbook run",
             hint=f"start one: ircli run PLAYBOOK --incident {incident}",
         )
-    playbook = load_playbook(ws, name)
+    # A run started from a file outside the search path recorded where that file is.
+    source = next(
+        (
+            str(e.payload["source"])
+            for e in reversed(events)
+            if e.type == "playbook.started"
+            and e.payload.get("playbook") == name
+            and e.payload.get("source")
+        ),
+        None,
+    )
+    playbook = load_playbook(ws, source or name)
     return playbook, project_run(playbook, incident, events)
 
 
