@@ -195,5 +195,5 @@ def test_roles_config_is_validated(tmp_path: Path, gate: Path, clock) -> None:  
     )
     incident = _started(bad, gate)
     record_decision(bad, incident, "scope", "wide", "r")
-    with pytest.raises(ConfigError, match="policies.roles.leads must be a list"):
+    with pytest.raises(ConfigError, match=r"policies\.roles\.leads must be a list"):
         approve(_as(bad, "bob"), incident, "scope")

@@ -23,7 +23,7 @@ def _allowed_keys(schemas: Path, relative: str) -> set[str]:
     for part in data.get("allOf", []):
         ref = part.get("$ref")
         if ref:
-            keys |= _allowed_keys(schemas, str((Path(relative).parent / ref)).replace("\\", "/"))
+            keys |= _allowed_keys(schemas, str(Path(relative).parent / ref).replace("\\", "/"))
         keys |= set(part.get("properties", {}))
     return keys
 

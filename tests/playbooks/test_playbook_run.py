@@ -44,7 +44,7 @@ def test_non_interactive_run_goes_from_intake_to_close(ircli, answers_file: Path
     waiting = record["waiting_for"]
     assert waiting["step"] == "contain"
     assert waiting["approval"]["required"] == 2 and waiting["approval"]["missing"] == 2
-    assert "ircli --as NAME approve INC-0001 contain" == waiting["approve_with"]
+    assert waiting["approve_with"] == "ircli --as NAME approve INC-0001 contain"
 
     assert ircli("--as", "bob", "approve", "INC-0001", "contain").code == 0
     assert ircli("--as", "carol", "approve", "INC-0001", "contain", "--comment", "ok").code == 0
@@ -285,7 +285,7 @@ def test_handoff_to_the_ratelimit_playbook(ws: Workspace) -> None:
     assert playbook.name == "ratelimit-evasion" and state.status == "completed"
     assert get_incident(ws, incident).status == "closed"
     # The original playbook's command continues with the playbook it handed over to.
-    again, message = start_run(ws, "distillation", incident=incident)
+    _again, message = start_run(ws, "distillation", incident=incident)
     assert "continuing with ratelimit-evasion" in message
     types = [e.type for e in incident_events(ws, incident)]
     assert types.count("playbook.started") == 2 and "playbook.handoff" in types
