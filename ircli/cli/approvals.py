@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import click
 
+from ircli.cli.acting import act_as, as_option
 from ircli.cli.context import workspace
 from ircli.cli.output import emit_json, emit_table, info, json_option
 
 
 @click.command()
+@click.argument("what", required=False, type=click.Choice(["list"]), metavar="[list]")
 @json_option
-def approvals(as_json: bool) -> None:
+def approvals(what: str | None, as_json: bool) -> None:
     """List what waits for approval on open incidents."""
     from ircli.services.approvals import pending_approvals
 
@@ -49,11 +51,20 @@ def _subject_option(func: click.decorators.FC) -> click.decorators.FC:
 @click.argument("step")
 @click.option("--comment", default="", help="A note for the journal.")
 @_subject_option
+@as_option
 @json_option
-def approve(incident_id: str, step: str, comment: str, subject: str | None, as_json: bool) -> None:
-    """Approve a step's pending request as the acting responder (global --as)."""
+def approve(
+    incident_id: str,
+    step: str,
+    comment: str,
+    subject: str | None,
+    act_as_name: str | None,
+    as_json: bool,
+) -> None:
+    """Approve a step's pending request as the acting responder (--as)."""
     from ircli.services.approvals import approve as approve_step
 
+    act_as(act_as_name)
     ws = workspace()
     state = approve_step(ws, incident_id, step, comment, subject)
     if as_json:
@@ -70,11 +81,20 @@ def approve(incident_id: str, step: str, comment: str, subject: str | None, as_j
 @click.argument("step")
 @click.option("--comment", required=True, help="Why you reject it.")
 @_subject_option
+@as_option
 @json_option
-def reject(incident_id: str, step: str, comment: str, subject: str | None, as_json: bool) -> None:
-    """Reject a step's pending request as the acting responder (global --as)."""
+def reject(
+    incident_id: str,
+    step: str,
+    comment: str,
+    subject: str | None,
+    act_as_name: str | None,
+    as_json: bool,
+) -> None:
+    """Reject a step's pending request as the acting responder (--as)."""
     from ircli.services.approvals import reject as reject_step
 
+    act_as(act_as_name)
     ws = workspace()
     state = reject_step(ws, incident_id, step, comment, subject)
     if as_json:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ircli.cli.acting import act_as, as_option
 from ircli.cli.context import workspace
 from ircli.cli.output import emit_json, info, json_option
 from ircli.errors import UsageError
@@ -144,6 +145,7 @@ def _summary(state: dict[str, Any]) -> list[str]:
 @click.option("--option", "option", required=True, help="The option chosen.")
 @click.option("--rationale", required=True, help="Why: the evidence and reasoning, in words.")
 @click.option("--evidence", "evidence", multiple=True, metavar="ID", help="Evidence id (repeat).")
+@as_option
 @json_option
 def decide(
     incident_id: str,
@@ -151,11 +153,13 @@ def decide(
     option: str,
     rationale: str,
     evidence: tuple[str, ...],
+    act_as_name: str | None,
     as_json: bool,
 ) -> None:
     """Record a decision on a playbook's decision step."""
     from ircli.services.runs import record_decision
 
+    act_as(act_as_name)
     state = record_decision(workspace(), incident_id, step, option, rationale, evidence)
     status = next(s for s in state.to_dict()["steps"] if s["id"] == step)
     if as_json:

@@ -514,6 +514,11 @@ def _ask(
         for fld in step.fields:
             if fld.type == "accounts" and clean.get(fld.name):
                 items.insert(0, ("subjects.added", {"accounts": clean[fld.name], "step": step.id}))
+        changes = {k: clean[k] for k in ("severity", "tlp") if isinstance(clean.get(k), str)}
+        if run.info is not None:
+            changes = {k: v for k, v in changes.items() if getattr(run.info, k) != v}
+        if changes:
+            items.insert(0, ("incident.updated", changes))
         if step.closes_incident and (run.info is None or run.info.status == "open"):
             items.insert(0, ("incident.closed", {"summary": clean["summary"], "step": step.id}))
         _append(ws, run, items)

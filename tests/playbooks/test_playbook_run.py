@@ -47,7 +47,12 @@ def test_non_interactive_run_goes_from_intake_to_close(ircli, answers_file: Path
     assert waiting["approve_with"] == "ircli --as NAME approve INC-0001 contain"
 
     assert ircli("--as", "bob", "approve", "INC-0001", "contain").code == 0
-    assert ircli("--as", "carol", "approve", "INC-0001", "contain", "--comment", "ok").code == 0
+    listed = ircli("approvals", "list")
+    assert listed.code == 0 and "INC-0001" in listed.out and "1/2" in listed.out
+    # --as may also follow the command, as people type it.
+    carol = ircli("approve", "INC-0001", "contain", "--as", "carol", "--comment", "ok")
+    assert carol.code == 0, carol.err
+    assert "carol approved 'contain': approvals complete" in carol.err
     second = ircli(
         "run",
         "distillation",
@@ -107,6 +112,7 @@ def test_non_interactive_run_goes_from_intake_to_close(ircli, answers_file: Path
     assert shown["status"] == "closed"
     assert shown["summary"] == "Campaign contained and reported to the Forum"
     assert shown["subjects"] == ["acct-1", "acct-2"]
+    assert shown["severity"] == "sev2"  # the intake form's severity updated the incident
     messages = [e["message"] for e in shown["timeline"]]
     assert "Started playbook distillation" in messages
     assert any(m.startswith("Decided 'campaign' on step 'classify'") for m in messages)
