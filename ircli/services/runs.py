@@ -159,9 +159,18 @@ def start_run(
         incident = state.id
     else:
         incident = resolve_incident_id(ws, incident)
-    events = list(ws.store.events(incident, types=["playbook.started", "incident.closed"]))
+    events = list(
+        ws.store.events(
+            incident, types=["playbook.started", "incident.closed", "incident.reopened"]
+        )
+    )
     active = active_playbook(events)
     if active is None:
+        status = [e.type for e in events if e.type != "playbook.started"]
+        if status and status[-1] == "incident.closed":
+            raise RefusedError(
+                f"{incident} is closed", hint="open a new incident to run a playbook"
+            )
         payload = _start_payload(playbook, inputs)
         if source:
             payload["source"] = source

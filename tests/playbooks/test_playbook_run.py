@@ -398,3 +398,26 @@ def test_playbooks_are_found_on_the_configured_path(ircli, tmp_path: Path) -> No
         if e["type"] == "note.added"
     ]
     assert notes[0]["message"] == "Note: Looked at INC-0001"
+
+
+def test_playbook_show_and_handlers(ircli) -> None:  # type: ignore[no-untyped-def]
+    table = ircli("playbook", "show", "distillation")
+    assert table.code == 0
+    assert "campaign → contain" in table.out and "2 approval(s)" in table.out
+    one = ircli("playbook", "show", "distillation", "--step", "classify", "--json")
+    assert json.loads(one.out)["options"][3] == {
+        "id": "more-evidence",
+        "label": "Need more evidence",
+        "next": "expand",
+        "max_loops": 2,
+    }
+    assert ircli("playbook", "show", "distillation", "--step", "nope").code == 4
+    handlers = json.loads(ircli("playbook", "handlers", "--json").out)
+    assert {"evidence.pull", "accounts.terminate", "timeline.export"} <= set(handlers)
+
+
+def test_no_new_run_on_a_closed_incident(ircli) -> None:  # type: ignore[no-untyped-def]
+    assert ircli("incident", "new", "--title", "old").code == 0
+    assert ircli("incident", "close", "1", "--summary", "done").code == 0
+    result = ircli("run", "distillation", "--incident", "1", "--non-interactive")
+    assert result.code == 12 and "closed" in result.err
