@@ -10,7 +10,7 @@ from ircli.cli.output import info
 from ircli.core.text import inert
 from ircli.services.answers import AnswersResponder
 from ircli.services.forms import coerce_value
-from ircli.services.runs import DecisionInput
+from ircli.services.responders import DecisionInput
 
 
 class PromptResponder(AnswersResponder):

@@ -157,7 +157,7 @@ def decide(
     as_json: bool,
 ) -> None:
     """Record a decision on a playbook's decision step."""
-    from ircli.services.runs import record_decision
+    from ircli.services.decisions import record_decision
 
     act_as(act_as_name)
     state = record_decision(workspace(), incident_id, step, option, rationale, evidence)

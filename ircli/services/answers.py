@@ -29,7 +29,7 @@ import yaml
 from ircli.errors import NotFoundError, ValidationError
 from ircli.playbooks.model import Option, Step
 from ircli.services.forms import missing_fields
-from ircli.services.runs import DecisionInput
+from ircli.services.responders import DecisionInput
 
 MAX_ANSWERS_BYTES = 5_000_000
 
