@@ -119,7 +119,9 @@ def get_handler(name: str) -> StepHandler:
 
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
         obj = ep.load()
-        handler = obj() if isinstance(obj, type) or not hasattr(obj, "run") else obj
+        handler = obj
+        if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "run")):
+            handler = obj()  # a class or factory
         if not isinstance(handler, StepHandler):
             raise NotFoundError(
                 f"entry point '{name}' in {ENTRY_POINT_GROUP} is not a step handler"
