@@ -296,9 +296,6 @@ def _settle(run: RunState, playbook: Playbook, approvals: list[Event]) -> None:
     step = playbook.step(run.current)
     status = run.steps[run.current]
     assert step is not None
-    if status.state in ("running", "failed"):
-        run.status = "failed" if status.state == "failed" else "running"
-        return
     mine = [
         e
         for e in approvals
@@ -307,6 +304,9 @@ def _settle(run: RunState, playbook: Playbook, approvals: list[Event]) -> None:
     ]
     if step.approvals is not None and mine:
         status.approval = approval_state(mine, step.id)
+    if status.state in ("running", "failed"):
+        run.status = "failed" if status.state == "failed" else "running"
+        return
     if step.kind == "decide":
         if status.decision is None:
             status.state = "waiting-for-input"

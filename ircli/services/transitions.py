@@ -185,8 +185,10 @@ def _run_handler(
     assert step is not None and move.next is not None
     ctx = _context(ws, run, step, progress, cancel)
     handler = get_handler(step.uses or "")
-    approval = run.steps[step.id].approval
-    if step.approvals is not None and approval is not None:
+    status = run.steps[step.id]
+    approval = status.approval
+    # Re-check what was approved before starting (not when resuming a step already started).
+    if step.approvals is not None and approval is not None and status.state != "running":
         subject, _ = _subject(playbook, run, ctx)
         if subject != approval.subject:
             # What would be done changed since it was approved: ask again.
