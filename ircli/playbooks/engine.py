@@ -46,6 +46,24 @@ STATES = (
 
 APPROVAL_TYPES = ("approval.requested", "approval.granted", "approval.rejected")
 
+RUN_EVENT_TYPES = (
+    "incident.opened",
+    "incident.updated",
+    "incident.closed",
+    "incident.reopened",
+    "subjects.added",
+    "playbook.started",
+    "playbook.handoff",
+    "playbook.completed",
+    "step.started",
+    "step.completed",
+    "step.skipped",
+    "step.failed",
+    "decision.recorded",
+    *APPROVAL_TYPES,
+)
+"""Every event type :func:`project_run` reads; others can be left out of its input."""
+
 
 @dataclass
 class Decision:

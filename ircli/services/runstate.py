@@ -7,7 +7,7 @@ from typing import Any
 
 from ircli.core.canonical import canonical_json
 from ircli.errors import ValidationError
-from ircli.playbooks.engine import RunState, active_playbook, project_run
+from ircli.playbooks.engine import RUN_EVENT_TYPES, RunState, active_playbook, project_run
 from ircli.playbooks.model import Playbook
 from ircli.services.incidents import resolve_incident_id
 from ircli.services.playbooks import load_playbook
@@ -17,7 +17,11 @@ from ircli.services.workspace import Workspace
 def run_state(ws: Workspace, incident: str) -> tuple[Playbook, RunState]:
     """The incident's active playbook and where its run stands."""
     incident = resolve_incident_id(ws, incident)
-    events = list(ws.store.events(incident))
+    # The head first: if someone appends while we read, our appends are refused and retried.
+    head_seq = ws.store.head(incident)[0]
+    # Only the events a run depends on: an incident's journal may hold thousands of
+    # evidence and ledger events that a projection of the playbook never needs.
+    events = list(ws.store.events(incident, types=RUN_EVENT_TYPES))
     name = active_playbook(events)
     if name is None:
         raise ValidationError(
@@ -36,12 +40,15 @@ def run_state(ws: Workspace, incident: str) -> tuple[Playbook, RunState]:
         None,
     )
     playbook = load_playbook(ws, source or name)
-    return playbook, project_run(playbook, incident, events)
+    run = project_run(playbook, incident, events)
+    run.head_seq = head_seq
+    return playbook, run
 
 
 def start_payload(
     playbook: Playbook, inputs: Mapping[str, Any], origin: str | None = None
 ) -> dict[str, Any]:
+    """The payload of ``playbook.started``; inputs must be JSON-able."""
     payload: dict[str, Any] = {
         "playbook": playbook.name,
         "version": playbook.version,

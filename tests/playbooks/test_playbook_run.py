@@ -421,3 +421,18 @@ def test_no_new_run_on_a_closed_incident(ircli) -> None:  # type: ignore[no-unty
     assert ircli("incident", "close", "1", "--summary", "done").code == 0
     result = ircli("run", "distillation", "--incident", "1", "--non-interactive")
     assert result.code == 12 and "closed" in result.err
+
+
+def test_unrelated_events_between_moves_do_not_disturb_the_run(ws: Workspace) -> None:
+    incident, _ = start_run(ws, "distillation", title="Busy", inputs={"seeds": "a"})
+    advance(ws, incident, AnswersResponder())
+    # Thousands of evidence or ledger events land in the journal meanwhile.
+    ws.store.append_many(
+        incident, [("action.target_succeeded", {"target": f"acct-{i}"}) for i in range(3000)], "bot"
+    )
+    outcome = advance(ws, incident, AnswersResponder({"exculpatory": True}))
+    assert outcome.waiting and outcome.waiting["step"] == "classify"
+    _, state = run_state(ws, incident)
+    assert state.head_seq == ws.store.head(incident)[0]
+    record_decision(ws, incident, "classify", "benign", "eval partner")  # appends at the true head
+    assert verify(ws, incident).ok
