@@ -182,7 +182,7 @@ def _extension(step: Step, order: int) -> dict[str, Any]:
 def from_cacao(document: Any, *, source: str = "<cacao>") -> Playbook:
     """An ircli playbook from a CACAO 2.0 document (ircli's own exports and plain
     sequences of manual actions, conditions, switches and playbook actions)."""
-    from ircli.playbooks.loader import load_playbook_text
+    from ircli.playbooks.loader import PlaybookInvalid, load_playbook_text
 
     if not isinstance(document, dict) or document.get("type") != "playbook":
         raise ValidationError(f'{source}: not a CACAO playbook (no "type": "playbook")')
@@ -193,7 +193,15 @@ def from_cacao(document: Any, *, source: str = "<cacao>") -> Playbook:
     reader = _Reader(workflow, source)
     data = reader.read(start, document)
     text = playbook_yaml_data(data)
-    return load_playbook_text(text, source)
+    try:
+        return load_playbook_text(text, source)
+    except PlaybookInvalid as exc:
+        # Positions would point into YAML the user never saw: name the problems instead.
+        problems = "; ".join(p.message for p in exc.problems[:3])
+        raise ValidationError(
+            f"{source}: the CACAO playbook does not translate to a valid ircli playbook: {problems}",
+            hint="conditions must be ircli expressions (e.g. analysis.alert_accounts > 0)",
+        ) from None
 
 
 class _Reader:

@@ -166,3 +166,13 @@ def test_cli_export_and_import(ircli, tmp_path: Path, cacao_schemas: Path) -> No
     next(iter(unsupported["workflow"].values()))["type"] = "parallel"
     bad.write_text(json.dumps(unsupported))
     assert ircli("playbook", "import-cacao", str(bad)).code == 4
+
+
+def test_foreign_conditions_that_are_not_expressions_are_named(tmp_path: Path) -> None:
+    from ircli.errors import ValidationError
+
+    document = to_cacao(load_playbook_file(shipped_dir() / "distillation.yaml"), created=CREATED)
+    condition = next(v for v in document["workflow"].values() if v["type"] == "if-condition")
+    condition["condition"] = "[ipv4-addr:value = '198.51.100.1']"
+    with pytest.raises(ValidationError, match="does not translate to a valid ircli playbook"):
+        from_cacao(document)

@@ -436,3 +436,21 @@ def test_unrelated_events_between_moves_do_not_disturb_the_run(ws: Workspace) ->
     assert state.head_seq == ws.store.head(incident)[0]
     record_decision(ws, incident, "classify", "benign", "eval partner")  # appends at the true head
     assert verify(ws, incident).ok
+
+
+def test_a_note_step_takes_the_responders_text(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "log.yaml"
+    path.write_text(
+        "playbook: log\ntitle: Log\nsteps:\n"
+        "  - id: observe\n    kind: note\n    title: Observe\n"
+        "    instructions: Write down what the alert says, in your own words.\n",
+        encoding="utf-8",
+    )
+    incident, _ = start_run(ws, str(path), title="Note")
+    waiting = advance(ws, incident, AnswersResponder())
+    assert waiting.status == "waiting-for-input" and waiting.waiting
+    assert waiting.waiting["kind"] == "note"
+    done = advance(ws, incident, AnswersResponder({"observe": "Five seeds, one /16"}))
+    assert done.status == "completed"
+    notes = [e.payload["text"] for e in incident_events(ws, incident) if e.type == "note.added"]
+    assert notes == ["Five seeds, one /16"]
