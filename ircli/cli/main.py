@@ -21,6 +21,8 @@ _COMMANDS = {
     "verify": "ircli.cli.verify:verify",
     "config": "ircli.cli.config:config",
     "demo": "ircli.cli.demo:demo",
+    "evidence": "ircli.cli.evidence:evidence",
+    "auth": "ircli.cli.auth:auth",
 }
 
 

@@ -14,6 +14,7 @@ Raw archive format ("ircli raw pages v1"): for each page, its length in decimal 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -126,10 +127,8 @@ class Part:
     def add_quarantined(self, reason: str, raw: bytes, page: int) -> None:
         """Keep one bad record with its reason and its exact bytes."""
         entry: dict[str, Any] = {"reason": reason, "page": page}
-        try:
+        with contextlib.suppress(UnicodeDecodeError):
             entry["raw"] = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
         entry["raw_b64"] = base64.b64encode(raw).decode("ascii")
         self._quarantine.write(json.dumps(entry, ensure_ascii=True).encode() + b"\n")
         self.summary.quarantined += 1
@@ -147,10 +146,9 @@ class Part:
     def abandon(self) -> None:
         """Close without keeping anything (the pull failed before its checkpoint)."""
         for closer in (self._rows.close, self._raw.close, self._quarantine.close):
-            try:
+            # Best effort: the files are removed next.
+            with contextlib.suppress(Exception):
                 closer()
-            except Exception:  # noqa: BLE001 - best effort: the files are removed next
-                pass
         for kind in KINDS:
             self.path(kind).unlink(missing_ok=True)
 
@@ -174,9 +172,7 @@ def evidence_path(files_dir: Path, kind: str, sha256: str) -> Path:
     return files_dir / "evidence" / sha256[:2] / f"{sha256}{KINDS[kind]}"
 
 
-def assemble(
-    folder: Path, parts: int, files_dir: Path, schema: pa.Schema
-) -> dict[str, StoredFile]:
+def assemble(folder: Path, parts: int, files_dir: Path, schema: pa.Schema) -> dict[str, StoredFile]:
     """Concatenate parts ``0..parts-1`` into the three content-addressed files."""
     import pyarrow.parquet as pq
 

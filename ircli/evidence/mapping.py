@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping as AnyMapping, Sequence
+from collections.abc import Callable, Sequence
+from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -136,9 +137,7 @@ class Mapping:
                     )
                 if transform.startswith("epoch") or transform == "iso":
                     if fld.kind != "timestamp":
-                        raise ValueError(
-                            f"mapping.{name}: {transform} applies to timestamps only"
-                        )
+                        raise ValueError(f"mapping.{name}: {transform} applies to timestamps only")
                 elif fld.kind != "int":
                     raise ValueError(f"mapping.{name}: 'int' applies to integer fields only")
             out.append(FieldMap(fld, native, transform))
@@ -262,6 +261,11 @@ class Mapping:
                             return None
                         array = pc.multiply_checked(array, _EPOCH_SCALE[transform])
                         array = array.cast(pa.timestamp("us", tz="UTC"))
+                    elif pa.types.is_timestamp(array.type):
+                        # Typed sources (Parquet): a zone-less timestamp means UTC.
+                        array = array.cast(pa.timestamp(array.type.unit)).cast(
+                            pa.timestamp("us", tz="UTC")
+                        )
                     else:
                         if array.type not in (pa.string(), pa.null()):
                             return None
@@ -358,7 +362,9 @@ def _to_us(name: str, value: Any, transform: str | None) -> int:
             try:
                 value = float(value) if "." in value else int(value)
             except ValueError:
-                raise RecordProblem(f"field {name}: {value[:40]!r} is not an epoch number") from None
+                raise RecordProblem(
+                    f"field {name}: {value[:40]!r} is not an epoch number"
+                ) from None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise RecordProblem(f"field {name}: expected an epoch number, got {_kind(value)}")
         if isinstance(value, float) and not math.isfinite(value):
@@ -366,12 +372,17 @@ def _to_us(name: str, value: Any, transform: str | None) -> int:
         scale = _EPOCH_SCALE[transform]
         us = value * scale if isinstance(value, int) else round(value * scale)
     else:
-        if not isinstance(value, str):
+        if isinstance(value, datetime):
+            moment = value
+        elif not isinstance(value, str):
             raise RecordProblem(f"field {name}: expected an ISO 8601 string, got {_kind(value)}")
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise RecordProblem(f"field {name}: {value[:40]!r} is not an ISO 8601 time") from None
+        else:
+            try:
+                moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                raise RecordProblem(
+                    f"field {name}: {value[:40]!r} is not an ISO 8601 time"
+                ) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)  # the schema says UTC; naive means UTC
         delta = moment - datetime(1970, 1, 1, tzinfo=UTC)

@@ -16,6 +16,7 @@ from ircli.core.incident import (
 )
 from ircli.core.timeline import TimelineEntry, timeline
 from ircli.errors import NotFoundError, RefusedError, ValidationError
+from ircli.evidence import events as _evidence_events  # noqa: F401 - registers timeline lines
 from ircli.services.workspace import Workspace
 
 MAX_TITLE = 200

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping as AnyMapping
+from collections.abc import Callable, Iterator
+from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from ircli.core.clock import format_ts
@@ -128,7 +129,7 @@ class SourceSettings(BaseModel):
 
     type: str
     table: str = "requests"
-    mapping: dict[str, Any] = {}
+    mapping: dict[str, Any] = Field(default_factory=dict)
     max_prompt_chars: int = 256 * 1024
     checkpoint_records: int = 50_000
     """Records per checkpoint: the most a pull re-fetches after a crash."""
@@ -187,7 +188,7 @@ def open_source(name: str, table: dict[str, Any] | None, env: SourceEnv) -> Sour
     if not isinstance(kind, str) or kind not in types:
         raise ConfigError(
             f"[sources.{name}]: type must be one of {', '.join(sorted(types)) or '(none installed)'}",
-            hint="e.g. type = \"file\"",
+            hint='e.g. type = "file"',
         )
     factory: SourceFactory = types[kind].load()
     return factory.from_config(name, table, env)

@@ -57,7 +57,7 @@ class ClickHouseSettings(SourceSettings):
     from_: str = Field(alias="from")
     user: str = "default"
     password_secret: str | None = None
-    order_by: list[str] = []
+    order_by: tuple[str, ...] = ()
     page_size: int = Field(default=50_000, ge=1, le=1_000_000)
     timeout: float = 60.0
     retry: _Retry = _Retry()
@@ -215,6 +215,8 @@ def _query_error(response: Any) -> str | None:
     """ClickHouse answers a bad query with HTTP 500 and ``Code: N``: not worth a retry."""
     from ircli.core.text import inert
 
+    if response.status_code in (401, 403):
+        return None  # a credentials problem: the caller says which secret to check
     text = response.content[:300].decode("utf-8", "replace")
     if text.startswith("Code:") and "NETWORK_ERROR" not in text and "TIMEOUT" not in text:
         return "refused the query: " + inert(" ".join(text.split()), limit=240)

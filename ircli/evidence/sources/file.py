@@ -64,7 +64,9 @@ class FileSource:
 
     def files(self) -> list[Path]:
         """The files the configured path or glob names, in a stable order."""
-        patterns = [self.settings.path] if isinstance(self.settings.path, str) else self.settings.path
+        patterns = (
+            [self.settings.path] if isinstance(self.settings.path, str) else self.settings.path
+        )
         found: list[Path] = []
         for pattern in patterns:
             full = Path(pattern).expanduser()
@@ -74,7 +76,7 @@ class FileSource:
             if not matches:
                 raise NotFoundError(
                     f"source '{self.name}': no file matches {pattern}",
-                    hint="check [sources.%s] path in ircli.toml" % self.name,
+                    hint=f"check [sources.{self.name}] path in ircli.toml",
                 )
             found.extend(Path(m) for m in matches)
         return found
@@ -204,7 +206,7 @@ def _is_csv(path: str | list[str]) -> bool:
 
 def _open(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
 
 

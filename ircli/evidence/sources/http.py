@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ircli.errors import ConfigError, ExternalServiceError
 from ircli.evidence.sources import (
@@ -79,7 +79,7 @@ class HttpSettings(SourceSettings):
     """``[sources.NAME]`` for ``type = "http"``."""
 
     url: str
-    params: dict[str, str] = {}
+    params: dict[str, str] = Field(default_factory=dict)
     auth: AuthSettings | None = None
     records: str = "data"
     pagination: PaginationSettings = PaginationSettings()
@@ -245,7 +245,7 @@ class HttpSource:
     def _secret_hint(self) -> str:
         auth = self.settings.auth
         if auth is None:
-            return "the API wants credentials: add auth = { secret = \"NAME\" } to the source"
+            return 'the API wants credentials: add auth = { secret = "NAME" } to the source'
         return f"check the secret: ircli auth check {auth.secret}; replace it with ircli auth set {auth.secret}"
 
 
