@@ -21,12 +21,12 @@ from keyring.backend import KeyringBackend
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
+from evidence_clickhouse import CLICKHOUSE_PASSWORD  # noqa: E402
 from evidence_world import canonical_requests, write_jsonl  # noqa: E402
 
 CLICKHOUSE = shutil.which("clickhouse-server") or (
     "/usr/sbin/clickhouse-server" if Path("/usr/sbin/clickhouse-server").exists() else None
 )
-CLICKHOUSE_PASSWORD = "ch-test-password"
 
 
 class MemoryKeyring(KeyringBackend):
@@ -169,20 +169,6 @@ def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def ch_query(url: str, sql: str, data: bytes | None = None) -> str:
-    """Run one statement on the test ClickHouse (test-side helper, trusted SQL)."""
-    params = {"query": sql} if data is not None else None
-    response = httpx.post(
-        url,
-        params=params,
-        content=data if data is not None else sql.encode(),
-        headers={"X-ClickHouse-User": "default", "X-ClickHouse-Key": CLICKHOUSE_PASSWORD},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    return response.text
 
 
 @pytest.fixture

@@ -152,7 +152,8 @@ class HttpSource:
                 f"source '{self.name}'",
                 "GET",
                 url,
-                params=params,
+                # httpx drops a URL's own query when given empty params: pass None then.
+                params=params or None,
                 headers=headers,
                 check=_parse_json,
                 secret_hint=self._secret_hint(),
