@@ -14,12 +14,15 @@ unexpected, so clean data pays no per-record Python cost beyond reading dict key
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import math
+import sys
 from collections.abc import Callable, Sequence
 from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from ircli.evidence.schema import TABLES, Field
@@ -237,9 +240,9 @@ class Mapping:
         schema = arrow_schema(self.table)
         columns: list[pa.Array] = []
         try:
+            struct = _as_struct(records)
             for fm, get in zip(self.fields, self._getters, strict=True):
-                values = [get(r) for r in records]
-                array = pa.array(values)  # inferred: a wrong type shows up as a wrong type
+                array = _column(struct, records, fm, get)
                 kind, transform = fm.field.kind, fm.transform
                 if kind == "string":
                     if array.type not in (pa.string(), pa.null()):
@@ -312,6 +315,51 @@ class Mapping:
             else:
                 arrays.append(pa.array(values, target))
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+@cache
+def _settle_optional_imports() -> None:
+    """pyarrow's type inference tries ``import dateutil`` (and pandas) on every call when
+    they are not installed, and each failed import scans ``sys.path`` — several ms per
+    page. Their absence is recorded once, the way Python itself caches a failed import."""
+    for name in ("dateutil", "pandas"):
+        if name not in sys.modules and importlib.util.find_spec(name) is None:
+            sys.modules[name] = None  # type: ignore[assignment]
+
+
+def _as_struct(records: Sequence[dict[str, Any]]) -> pa.StructArray | None:
+    """All records as one Arrow struct array (types inferred in C++), or ``None`` when some
+    field the mapping may not even use has mixed types."""
+    import pyarrow as pa
+
+    _settle_optional_imports()
+    try:
+        array = pa.array(records)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeError):
+        return None
+    return array if pa.types.is_struct(array.type) else None
+
+
+def _column(
+    struct: pa.StructArray | None,
+    records: Sequence[dict[str, Any]],
+    fm: FieldMap,
+    get: Callable[[AnyMapping[str, Any]], Any],
+) -> pa.Array:
+    """The native column feeding ``fm``, types inferred: a wrong type stays visible."""
+    import pyarrow as pa
+
+    if struct is not None and fm.native and "." not in fm.native:
+        kind = struct.type
+        if kind.get_field_index(fm.native) < 0:
+            return pa.nulls(len(records))
+        column = struct.field(fm.native)
+        if struct.null_count == 0:
+            return column
+    if fm.native and "." not in fm.native:
+        name = fm.native
+        return pa.array([r.get(name) for r in records])
+    return pa.array([get(r) for r in records])
 
 
 def _kind(value: Any) -> str:
