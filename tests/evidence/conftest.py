@@ -16,40 +16,17 @@ from typing import Any
 import httpx
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 from evidence_clickhouse import CLICKHOUSE_PASSWORD  # noqa: E402
+from evidence_keyring import MemoryKeyring  # noqa: E402
 from evidence_world import canonical_requests, write_jsonl  # noqa: E402
 
 CLICKHOUSE = shutil.which("clickhouse-server") or (
     "/usr/sbin/clickhouse-server" if Path("/usr/sbin/clickhouse-server").exists() else None
 )
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in a dict: unit tests never touch the OS keyring."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        from keyring.errors import PasswordDeleteError
-
-        if (service, username) not in self.items:
-            raise PasswordDeleteError(username)
-        del self.items[(service, username)]
 
 
 @pytest.fixture
