@@ -179,15 +179,16 @@ def assemble(folder: Path, parts: int, files_dir: Path, schema: pa.Schema) -> di
     tmp = folder / "assembled"
     tmp.mkdir(exist_ok=True)
     rows = tmp / "rows.parquet"
-    writer = pq.ParquetWriter(rows, schema)
-    try:
-        for index in range(parts):
-            source = pq.ParquetFile(folder / f"part-{index:05d}.parquet")
-            for batch in source.iter_batches(batch_size=65_536):
-                writer.write_batch(batch)
-            source.close()
-    finally:
-        writer.close()
+    if parts == 1:
+        shutil.copyfile(folder / "part-00000.parquet", rows)  # already one valid file
+    else:
+        writer = pq.ParquetWriter(rows, schema)
+        try:
+            for index in range(parts):
+                # One part at a time: memory stays bounded by the checkpoint size.
+                writer.write_table(pq.read_table(folder / f"part-{index:05d}.parquet"))
+        finally:
+            writer.close()
     stored = {"parquet": _keep(rows, "parquet", files_dir)}
     for kind in ("raw", "quarantine"):
         joined = tmp / f"joined{KINDS[kind]}"

@@ -226,23 +226,32 @@ class Mapping:
             return value
         raise AssertionError(kind)  # pragma: no cover - the schema has no other kinds
 
-    def _fast(self, records: Sequence[Any]) -> pa.RecordBatch | None:
+    def normalize_columns(self, struct: pa.StructArray) -> pa.RecordBatch | None:
+        """Normalise records already parsed into Arrow columns (see :mod:`arrowjson`);
+        ``None`` when some record needs the careful, per-record path."""
+        return self._fast([], struct)
+
+    def _fast(
+        self, records: Sequence[Any], struct: pa.StructArray | None = None
+    ) -> pa.RecordBatch | None:
         """The vectorised path; ``None`` when any record needs a closer look."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         from ircli.evidence.schema import arrow_schema
 
-        if not records:
-            return self._from_rows([])
-        if not all(type(r) is dict for r in records):
-            return None
+        if struct is None:
+            if not records:
+                return self._from_rows([])
+            if not all(type(r) is dict for r in records):
+                return None
+            struct = _as_struct(records)
+        size = len(struct) if struct is not None else len(records)
         schema = arrow_schema(self.table)
         columns: list[pa.Array] = []
         try:
-            struct = _as_struct(records)
             for fm, get in zip(self.fields, self._getters, strict=True):
-                array = _column(struct, records, fm, get)
+                array = _column(struct, records, size, fm, get)
                 kind, transform = fm.field.kind, fm.transform
                 if kind == "string":
                     if array.type not in (pa.string(), pa.null()):
@@ -319,10 +328,10 @@ class Mapping:
 
 @cache
 def _settle_optional_imports() -> None:
-    """pyarrow's type inference tries ``import dateutil`` (and pandas) on every call when
+    """pyarrow's type inference tries ``import dateutil`` on every call when
     they are not installed, and each failed import scans ``sys.path`` — several ms per
     page. Their absence is recorded once, the way Python itself caches a failed import."""
-    for name in ("dateutil", "pandas"):
+    for name in ("dateutil",):
         if name not in sys.modules and importlib.util.find_spec(name) is None:
             sys.modules[name] = None  # type: ignore[assignment]
 
@@ -343,22 +352,26 @@ def _as_struct(records: Sequence[dict[str, Any]]) -> pa.StructArray | None:
 def _column(
     struct: pa.StructArray | None,
     records: Sequence[dict[str, Any]],
+    size: int,
     fm: FieldMap,
     get: Callable[[AnyMapping[str, Any]], Any],
 ) -> pa.Array:
     """The native column feeding ``fm``, types inferred: a wrong type stays visible."""
     import pyarrow as pa
 
-    if struct is not None and fm.native and "." not in fm.native:
-        kind = struct.type
-        if kind.get_field_index(fm.native) < 0:
-            return pa.nulls(len(records))
-        column = struct.field(fm.native)
-        if struct.null_count == 0:
-            return column
-    if fm.native and "." not in fm.native:
-        name = fm.native
-        return pa.array([r.get(name) for r in records])
+    if not fm.native:
+        return pa.nulls(size)
+    if struct is not None:
+        column: Any = struct
+        for part in fm.native.split("."):
+            if not pa.types.is_struct(column.type):
+                return pa.nulls(size)
+            index = column.type.get_field_index(part)
+            if index < 0:
+                return pa.nulls(size)
+            # flatten() folds a parent's nulls into its children; field() would not.
+            column = column.flatten()[index] if column.null_count else column.field(index)
+        return column
     return pa.array([get(r) for r in records])
 
 

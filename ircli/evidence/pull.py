@@ -34,6 +34,7 @@ from ircli.exitcodes import ExitCode
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from ircli.evidence.custody import Part
     from ircli.evidence.sources import Page, Query, Source
     from ircli.store import Store
 
@@ -212,12 +213,24 @@ class Pull:
         part.add_raw(page.raw)
         for reason, raw in page.rejected:
             part.add_quarantined(reason, raw, index)
+        if page.columns is not None:
+            fast = self.src.mapping.normalize_columns(page.columns)
+            if fast is not None:
+                self._keep(part, fast)
+                return
+            assert page.slow is not None
+            page = page.slow()  # some record is bad: find which, and why
+            for reason, raw in page.rejected:
+                part.add_quarantined(reason, raw, index)
         if not page.records:
             return
         batch, bad = self.src.mapping.normalize(page.records)
         for position, reason in bad:
             raw = page.raws[position] if page.raws is not None else raw_of(page.records[position])
             part.add_quarantined(reason, raw, index)
+        self._keep(part, batch)
+
+    def _keep(self, part: Part, batch: pa.RecordBatch) -> None:
         kept = _in_scope(batch, self.query)
         part.summary.out_of_scope += batch.num_rows - kept.num_rows
         part.add_rows(kept)

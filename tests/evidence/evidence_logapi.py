@@ -3,7 +3,7 @@
 Run as a subprocess by the tests and the benchmark::
 
     python evidence_logapi.py --file requests.jsonl [--token T] [--page-size N]
-    python evidence_logapi.py --synthetic 200000 [--page-size N]
+    python evidence_logapi.py --synthetic 200000 [--page-size N] [--cache]
 
 Prints ``PORT <n>`` once it listens on 127.0.0.1. ``GET /v1/requests`` takes
 ``cursor``, ``limit``, ``accounts`` (comma-separated), ``since`` and ``until`` (ISO) and
@@ -71,12 +71,21 @@ class LogApi:
         self.page_size: int = args.page_size
         self.count: int = args.synthetic
         self.records: list[dict[str, Any]] | None = None
+        self.cache: dict[str, bytes] | None = {} if args.cache else None
         if args.file:
             with open(args.file, encoding="utf-8") as handle:
                 self.records = [json.loads(line) for line in handle if line.strip()]
             self.count = len(self.records)
 
     def page(self, query: dict[str, str]) -> bytes:
+        if self.cache is None:
+            return self._page(query)
+        key = json.dumps(query, sort_keys=True)
+        if key not in self.cache:
+            self.cache[key] = self._page(query)
+        return self.cache[key]
+
+    def _page(self, query: dict[str, str]) -> bytes:
         limit = min(int(query.get("limit", self.page_size)), 10_000)
         cursor = query.get("cursor")
         start = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
@@ -147,6 +156,7 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=0)
     parser.add_argument("--token")
     parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--cache", action="store_true", help="keep rendered pages (benchmarks)")
     args = parser.parse_args()
     api = LogApi(args)
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(api))

@@ -53,7 +53,7 @@ def test_pull_jsonl_records_and_custody(
     assert world_file.read_bytes()[:200] in raw
     events = [e.type for e in ws.store.events(inc.id)]
     assert events[-1] == "evidence.added" and "evidence.pull_started" in events
-    added = list(ws.store.events(inc.id, types=["evidence.added"]))[0].payload
+    added = next(iter(ws.store.events(inc.id, types=["evidence.added"]))).payload
     assert added["parquet_sha256"] == item.files["parquet"]["sha256"]
     assert added["raw_sha256"] == item.files["raw"]["sha256"]
     assert added["query"] == {"table": "requests", "accounts": [], "since": None, "until": None}

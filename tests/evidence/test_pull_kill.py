@@ -18,8 +18,8 @@ import pytest
 from evidence_world import write_config
 
 TOTAL = 200_000
-PAGE = 500
-CHECKPOINT = 5_000
+PAGE = 1_000
+CHECKPOINT = 10_000
 
 
 def checkpoints(store: Path) -> int:

@@ -70,6 +70,10 @@ class Page:
     """Per-record raw bytes, when the source has them (lines); kept for quarantine."""
     rejected: list[tuple[str, bytes]] = field(default_factory=list)
     """Records the source could not even parse: ``(reason, raw bytes)``."""
+    columns: Any = None
+    """The records already parsed into an Arrow struct array (the fast road), if any."""
+    slow: Callable[[], Page] | None = None
+    """With ``columns``: the same records parsed one by one, for when a record is bad."""
 
 
 @dataclass
