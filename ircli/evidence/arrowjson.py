@@ -82,22 +82,28 @@ def read_page(
     return records, {k: table.column(k)[0].as_py() for k in extra}
 
 
-def read_lines(body: bytes, record: pa.StructType) -> pa.StructArray | None:
-    """Newline-delimited JSON records as a struct array; ``None`` if any line is unexpected."""
+def read_lines(body: bytes, record: pa.StructType, lines: int) -> pa.StructArray | None:
+    """Newline-delimited JSON records as a struct array; ``None`` if any line is unexpected
+    (including a line holding two objects: there must be exactly ``lines`` records)."""
     import pyarrow as pa
 
-    if not record.num_fields:
+    if not record.num_fields or not lines:
         return None
     table = _read(body, pa.schema(list(record)), newlines=False)
-    if table is None:
+    if table is None or table.num_rows != lines:
         return None
-    return table.to_struct_array().combine_chunks() if table.num_rows else None
+    return table.to_struct_array().combine_chunks()
 
 
 def _read(body: bytes, schema: pa.Schema, *, newlines: bool) -> pa.Table | None:
     import pyarrow as pa
     import pyarrow.json as pj
 
+    try:
+        # Arrow's parser replaces invalid UTF-8 silently; such a page takes the careful road.
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
     try:
         return pj.read_json(
             io.BytesIO(body),

@@ -23,11 +23,13 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ircli.errors import ConfigError
+from ircli.evidence.arrowjson import native_struct, read_lines
 from ircli.evidence.sources import (
     Page,
     Query,
@@ -100,6 +102,7 @@ class ClickHouseSource:
         self.checkpoint_records = settings.checkpoint_records
         self.policy = RetryPolicy(**settings.retry.model_dump())
         self._client: Any = None
+        self._native: Any = None
         try:
             self._from = ident(settings.from_)
             natives = [fm.native for fm in self.mapping.fields if fm.native]
@@ -178,24 +181,20 @@ class ClickHouseSource:
                 if self.settings.password_secret
                 else "set password_secret in the source's table",
             )
-            records: list[Any] = []
-            raws: list[bytes] = []
-            rejected: list[tuple[str, bytes]] = []
-            rows = 0
-            for line in response.content.split(b"\n"):
-                if not line:
-                    continue
-                rows += 1
-                try:
-                    records.append(json.loads(line.decode("utf-8", "surrogateescape")))
-                    raws.append(line)
-                except ValueError as exc:
-                    rejected.append((f"bad JSON row: {exc}", line))
-            offset += rows
-            done = rows < size
-            yield Page(
-                response.content, records, None if done else {"offset": offset}, raws, rejected
-            )
+            body = response.content
+            lines = [line for line in body.split(b"\n") if line]
+            offset += len(lines)
+            done = len(lines) < size
+            nxt = None if done else {"offset": offset}
+            if self._native is None:
+                self._native = native_struct(self.mapping)
+            columns = read_lines(body, self._native, len(lines))
+            if columns is not None:
+                yield Page(body, [], nxt, columns=columns, slow=partial(_parse_rows, lines))
+            else:
+                page = _parse_rows(lines)
+                page.raw, page.next_state = body, nxt
+                yield page
             if done:
                 return
 
@@ -209,6 +208,20 @@ class ClickHouseSource:
         if transform == "epoch_us":
             return str(us)
         return f"toDateTime({quote(moment.strftime('%Y-%m-%d %H:%M:%S'))}, 'UTC')"
+
+
+def _parse_rows(lines: list[bytes]) -> Page:
+    """JSONEachRow lines parsed one by one (old servers send strings' bytes unchecked)."""
+    records: list[Any] = []
+    raws: list[bytes] = []
+    rejected: list[tuple[str, bytes]] = []
+    for line in lines:
+        try:
+            records.append(json.loads(line.decode("utf-8", "surrogateescape")))
+            raws.append(line)
+        except ValueError as exc:
+            rejected.append((f"bad JSON row: {exc}", line))
+    return Page(b"", records, None, raws, rejected)
 
 
 def _query_error(response: Any) -> str | None:

@@ -19,10 +19,12 @@ import glob
 import gzip
 import json
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from ircli.errors import ConfigError, NotFoundError
+from ircli.evidence.arrowjson import native_struct, read_lines
 from ircli.evidence.sources import (
     Page,
     Query,
@@ -56,6 +58,7 @@ class FileSource:
             name, settings, strings=settings.format == "csv" or _is_csv(settings.path)
         )
         self.checkpoint_records = settings.checkpoint_records
+        self._native: Any = None
 
     @classmethod
     def from_config(cls, name: str, table: dict[str, Any], env: SourceEnv) -> FileSource:
@@ -105,6 +108,11 @@ class FileSource:
             else:
                 yield from self._duckdb(path, fmt, index, resume, last)
 
+    def _record_type(self) -> Any:
+        if self._native is None:
+            self._native = native_struct(self.mapping)
+        return self._native
+
     def _format(self, path: Path) -> str:
         if self.settings.format != "auto":
             return self.settings.format
@@ -129,27 +137,17 @@ class FileSource:
                 lines = _take(handle)
                 if not lines:
                     break
-                records: list[Any] = []
-                raws: list[bytes] = []
-                rejected: list[tuple[str, bytes]] = []
-                for line in lines:
-                    offset += len(line)
-                    raw = line.rstrip(b"\r\n")
-                    if not raw.strip():
-                        continue
-                    try:
-                        text = raw.decode("utf-8")
-                    except UnicodeDecodeError as exc:
-                        rejected.append((f"invalid UTF-8 at byte {exc.start}", raw))
-                        continue
-                    try:
-                        records.append(json.loads(text))
-                    except ValueError as exc:
-                        rejected.append((f"bad JSON: {exc}", raw))
-                        continue
-                    raws.append(raw)
+                offset += sum(len(line) for line in lines)
                 nxt = {"file": index, "offset": offset}
-                yield Page(b"".join(lines), records, nxt, raws, rejected)
+                body = b"".join(lines)
+                count = sum(1 for line in lines if line.strip())
+                columns = read_lines(body, self._record_type(), count)
+                if columns is not None:
+                    yield Page(body, [], nxt, columns=columns, slow=partial(parse_lines, lines))
+                else:
+                    page = parse_lines(lines)
+                    page.raw, page.next_state = body, nxt
+                    yield page
         yield Page(b"", [], None if last else {"file": index + 1})
 
     def _duckdb(
@@ -197,6 +195,29 @@ class FileSource:
         finally:
             con.close()
         yield Page(b"", [], None if last else {"file": index + 1})
+
+
+def parse_lines(lines: list[bytes]) -> Page:
+    """JSON lines parsed one by one; the ones that cannot be parsed are rejected with why."""
+    records: list[Any] = []
+    raws: list[bytes] = []
+    rejected: list[tuple[str, bytes]] = []
+    for line in lines:
+        raw = line.rstrip(b"\r\n")
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            rejected.append((f"invalid UTF-8 at byte {exc.start}", raw))
+            continue
+        try:
+            records.append(json.loads(text))
+        except ValueError as exc:
+            rejected.append((f"bad JSON: {exc}", raw))
+            continue
+        raws.append(raw)
+    return Page(b"", records, None, raws, rejected)
 
 
 def _is_csv(path: str | list[str]) -> bool:
