@@ -279,3 +279,40 @@ def test_cancel_checkpoints_and_rerun_resumes_without_duplicates(
     table = evidence_rows(ws, item)
     assert table.num_rows == 18_000 == len(set(table.column("request_id").to_pylist()))
     assert [c.ok for c in verify_evidence(ws, inc.id)] == [True]
+
+
+def test_accounts_table_and_inert_quarantine_output(
+    tmp_path: Path, world_file: Path, ircli: Any
+) -> None:
+    accounts = [
+        {
+            "account_id": f"acct-{i:04d}",
+            "org_id": "org-1",
+            "created_at": "2026-02-01T00:00:00Z",
+            "signup_path": "trial",
+            "kyb_verified": i % 2 == 0,
+            "contract_flags": ["reseller"] if i == 3 else [],
+        }
+        for i in range(10)
+    ]
+    lines = [json.dumps(a) for a in accounts]
+    lines.append(json.dumps({"account_id": "acct-0004x", "kyb_verified": "yes"}))
+    lines.append('{"account_id": "evil\x1b[2J\x1b]0;owned\x07"}')  # raw control bytes: not JSON
+    (tmp_path / "accounts.jsonl").write_text("\n".join(lines) + "\n")
+    write_config(
+        tmp_path / "ircli.toml",
+        {"acc": {"type": "file", "path": "accounts.jsonl", "table": "accounts"}},
+    )
+    ircli("incident", "new", "--title", "t")
+    pulled = ircli("evidence", "pull", "1", "--source", "acc", "--accounts", "acct-0003,acct-0004")
+    assert pulled.code == 0, pulled.err
+    ev = pulled.out.strip()
+    data = json.loads(ircli("evidence", "show", "1", ev, "--json").out)
+    assert (data["table"], data["records"], data["quarantined"]) == ("accounts", 2, 2)
+    assert data["quarantine_reasons"] == {
+        "field kyb_verified: expected true/false": 1,
+        "bad JSON": 1,
+    }
+    shown = ircli("evidence", "show", "1", ev, "--quarantine")
+    assert "\x1b" not in shown.out + shown.err and "\x07" not in shown.out
+    assert "␛[2J" in shown.out
