@@ -63,12 +63,14 @@ class Pull:
         query: Query,
         progress: Progress | None,
         cancel: Callable[[], bool] | None,
+        fingerprint: str = "",
     ) -> None:
         from ircli.evidence.schema import arrow_schema
 
         self.store, self.actor = store, actor
         self.incident, self.name, self.src, self.query = incident, name, src, query
         self.progress, self.cancel = progress, cancel
+        self.fingerprint = fingerprint
         self.schema: pa.Schema = arrow_schema(query.table)
         self.totals: Counter[str] = Counter()
         self.parts = 0
@@ -93,6 +95,7 @@ class Pull:
                     "source_type": self.src.kind,
                     "query": self.query.to_dict(),
                     "request": request,
+                    "config_sha256": self.fingerprint,
                 },
                 self.actor,
             )
@@ -131,7 +134,14 @@ class Pull:
         for event in self.store.events(self.incident, types=EVENT_TYPES):
             pid = str(event.payload.get("pull_id") or event.payload.get("evidence_id"))
             if event.type == "evidence.pull_started":
-                if event.payload.get("source") == self.name and event.payload.get("query") == query:
+                p = event.payload
+                # Same source, same query, same source settings: anything else is a new pull,
+                # so a changed URL or mapping can never mix two record sets into one item.
+                if (p.get("source"), p.get("query"), p.get("config_sha256")) == (
+                    self.name,
+                    query,
+                    self.fingerprint,
+                ):
                     open_pulls[pid] = []
             elif event.type == "evidence.checkpoint" and pid in open_pulls:
                 open_pulls[pid].append(event)

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ircli.core.canonical import canonical_json, sha256_hex
 from ircli.core.clock import parse_ts
 from ircli.core.events import Event
 from ircli.errors import NotFoundError, RefusedError, ValidationError
@@ -116,7 +117,10 @@ def pull_evidence(
     src = open_source(source, ws.config.sources.get(source), env)
     try:
         query = Query(src.mapping.table, wanted, start, end)
-        event = Pull(ws.store, ws.actor, state.id, source, src, query, progress, cancel).run()
+        table = ws.config.sources.get(source) or {}
+        fingerprint = sha256_hex(canonical_json(table))
+        pull = Pull(ws.store, ws.actor, state.id, source, src, query, progress, cancel, fingerprint)
+        event = pull.run()
         return _item_from_added(event)
     finally:
         src.close()

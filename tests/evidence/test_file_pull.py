@@ -316,3 +316,44 @@ def test_accounts_table_and_inert_quarantine_output(
     shown = ircli("evidence", "show", "1", ev, "--quarantine")
     assert "\x1b" not in shown.out + shown.err and "\x07" not in shown.out
     assert "␛[2J" in shown.out
+
+
+def test_changed_source_settings_start_a_new_pull(
+    tmp_path: Path, clock: FixedClock, world_records: list[dict[str, Any]]
+) -> None:
+    from ircli.evidence.pull import PullCancelled
+
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in world_records * 3))
+    source = {"type": "file", "path": str(path), "checkpoint_records": 3000}
+    ws = make_ws(tmp_path, clock, {"src": source})
+    inc = open_incident(ws, title="t")
+    with pytest.raises(PullCancelled):
+        pull_evidence(ws, inc.id, "src", cancel=lambda: True)
+    changed = make_ws(tmp_path, clock, {"src": source | {"max_prompt_chars": 10}})
+    item = pull_evidence(changed, inc.id, "src")
+    statuses = {i.id: i.status for i in list_evidence(changed, inc.id)}
+    assert statuses[item.id] == "complete" and list(statuses.values()).count("incomplete") == 1
+    assert item.records + item.quarantined == 9000
+
+
+def test_a_pull_running_elsewhere_is_refused(
+    tmp_path: Path, clock: FixedClock, world_file: Path, ircli: Any
+) -> None:
+    import fcntl
+
+    from ircli.evidence.pull import PullCancelled
+
+    ws = make_ws(tmp_path, clock, {"src": {"type": "file", "path": str(world_file)}})
+    inc = open_incident(ws, title="t")
+    with pytest.raises(PullCancelled):
+        pull_evidence(ws, inc.id, "src", cancel=lambda: True)
+    [pending] = list_evidence(ws, inc.id)
+    lock = (ws.store.files_dir / "pulls" / f"{pending.id}.lock").open("a")
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another process holds this pull
+    try:
+        with pytest.raises(RefusedError, match="is running in another process"):
+            pull_evidence(ws, inc.id, "src")
+    finally:
+        lock.close()
+    assert pull_evidence(ws, inc.id, "src").records == 3000
