@@ -27,6 +27,8 @@ _COMMANDS = {
     "approve": "ircli.cli.approvals:approve",
     "reject": "ircli.cli.approvals:reject",
     "playbook": "ircli.cli.playbook:playbook",
+    "evidence": "ircli.cli.evidence:evidence",
+    "auth": "ircli.cli.auth:auth",
 }
 
 

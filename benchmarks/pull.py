@@ -1,0 +1,143 @@
+"""Evidence pull throughput and memory (DESIGN §15).
+
+1. Throughput: records/s of ``pull_evidence`` from the loopback log API (cursor pages)
+   against a bare sequential httpx loop fetching and parsing the same pages, in the same
+   run; the ratio's goal is >= 0.8. The server keeps rendered pages so that both loops
+   measure the client, not the server.
+2. Memory: peak RSS of a pull, each in a fresh process, from 100k to 2M records; the goal
+   is a flat line (the pull streams to Parquet in bounded batches).
+
+Run: ``.venv/bin/python benchmarks/pull.py [--records N] [--page-size N] [--rss 100000,2000000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGAPI = ROOT / "tests" / "evidence" / "evidence_logapi.py"
+GOAL = 0.8
+
+
+def start_server(records: int, page_size: int, cache: bool) -> tuple[subprocess.Popen[str], str]:
+    args = [sys.executable, str(LOGAPI), "--synthetic", str(records), "--page-size", str(page_size)]
+    proc = subprocess.Popen(
+        [*args, *(["--cache"] if cache else [])], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    return proc, f"http://127.0.0.1:{int(line.split()[1])}/v1/requests"
+
+
+def bare_loop(url: str) -> tuple[int, float]:
+    """The baseline: fetch every page, parse it, follow the cursor. Nothing else."""
+    import httpx
+
+    start = time.perf_counter()
+    count, cursor = 0, None
+    with httpx.Client() as client:
+        while True:
+            response = client.get(url, params={"cursor": cursor} if cursor else None)
+            response.raise_for_status()
+            doc = response.json()
+            count += len(doc["data"])
+            cursor = doc["next_cursor"]
+            if not cursor:
+                break
+    return count, time.perf_counter() - start
+
+
+def pull(url: str, folder: Path, checkpoint: int = 50_000) -> tuple[int, float]:
+    """``pull_evidence`` into a fresh store: fetch, validate, normalise, hash, write Parquet."""
+    from ircli.config import parse_config
+    from ircli.services.evidence import pull_evidence
+    from ircli.services.incidents import open_incident
+    from ircli.services.workspace import Workspace
+
+    source = {"type": "http", "url": url, "records": "data", "checkpoint_records": checkpoint}
+    config = parse_config({"sources": {"api": source}})
+    with Workspace(folder / "store.db", config, "bench") as ws:
+        incident = open_incident(ws, title="benchmark").id
+        start = time.perf_counter()
+        item = pull_evidence(ws, incident, "api")
+        return item.records, time.perf_counter() - start
+
+
+def throughput(records: int, page_size: int, rounds: int) -> None:
+    proc, url = start_server(records, page_size, cache=True)
+    try:
+        bare_loop(url)  # the server renders and keeps every page once
+        best_bare, best_pull = 0.0, 0.0
+        for r in range(rounds):
+            n, seconds = bare_loop(url)
+            best_bare = max(best_bare, n / seconds)
+            with tempfile.TemporaryDirectory() as tmp:
+                m, seconds = pull(url, Path(tmp))
+            assert m == n == records, (m, n)
+            best_pull = max(best_pull, m / seconds)
+            print(f"  round {r + 1}: pull {m / seconds:,.0f} records/s")
+    finally:
+        proc.kill()
+    ratio = best_pull / best_bare
+    print(f"bare httpx loop   {best_bare:12,.0f} records/s  (baseline, best of {rounds})")
+    print(f"evidence pull     {best_pull:12,.0f} records/s  ratio {ratio:.2f}  goal >= {GOAL}")
+
+
+def rss_child(url: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        n, seconds = pull(url, Path(tmp))
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"records": n, "seconds": seconds, "peak_rss_mb": peak_kb / 1024}))
+
+
+def memory(sizes: list[int], page_size: int) -> None:
+    print("records      seconds   records/s   peak RSS")
+    for size in sizes:
+        proc, url = start_server(size, page_size, cache=False)
+        try:
+            out = subprocess.run(
+                [sys.executable, __file__, "--rss-child", url],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        finally:
+            proc.kill()
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"{data['records']:>9,}  {data['seconds']:9.1f}  {data['records'] / data['seconds']:10,.0f}"
+            f"   {data['peak_rss_mb']:7.0f} MB"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--rss", default="100000,500000,2000000", help="sizes for the RSS runs ('' skips)"
+    )
+    parser.add_argument("--rss-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_child:
+        rss_child(args.rss_child)
+        return 0
+    sys.path.insert(0, str(ROOT))
+    print(f"throughput: {args.records:,} records in pages of {args.page_size}")
+    throughput(args.records, args.page_size, args.rounds)
+    if args.rss:
+        print("\npeak memory of one pull (fresh process each)")
+        memory([int(s) for s in args.rss.split(",")], args.page_size)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Chain of custody on disk: checkpoint parts while pulling, content-addressed files after.
+
+While a pull runs, each checkpoint's worth of work is written to three *part* files in
+the pull's working folder: normalised rows (Parquet), raw pages (framed bytes, see
+below) and quarantined records (JSONL). A part counts only once the journal names it.
+When the pull finishes, the parts are concatenated into three files named by their
+sha256 under ``<store>.files/evidence/``; an existing file of that name is never
+rewritten (same name, same bytes) and every file is made read-only.
+
+Raw archive format ("ircli raw pages v1"): for each page, its length in decimal ASCII,
+``\\n``, the page's bytes exactly as received, ``\\n``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+CHUNK = 1 << 20
+ROW_GROUP = 16_384
+KINDS = {"parquet": ".parquet", "raw": ".raw", "quarantine": ".quarantine.jsonl"}
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a file to disk so a journaled checkpoint never names lost bytes."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class PartSummary:
+    """What one checkpoint part holds."""
+
+    index: int
+    records: int
+    quarantined: int
+    out_of_scope: int
+    pages: int
+    raw_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (journaled in the checkpoint)."""
+        return {
+            "part": self.index,
+            "records": self.records,
+            "quarantined": self.quarantined,
+            "out_of_scope": self.out_of_scope,
+            "pages": self.pages,
+            "raw_bytes": self.raw_bytes,
+        }
+
+
+class Part:
+    """The three files of one checkpoint, written as pages arrive."""
+
+    def __init__(self, folder: Path, index: int, schema: pa.Schema) -> None:
+        import pyarrow.parquet as pq
+
+        self.folder = folder
+        self.index = index
+        self.summary = PartSummary(index, 0, 0, 0, 0, 0)
+        self._rows: pq.ParquetWriter = pq.ParquetWriter(self.path("parquet"), schema)
+        self._buffer: list[pa.RecordBatch] = []
+        self._buffered = 0
+        self._raw: BinaryIO = self.path("raw").open("wb")
+        self._quarantine: BinaryIO = self.path("quarantine").open("wb")
+
+    def path(self, kind: str) -> Path:
+        """Where this part keeps ``kind`` (parquet, raw, quarantine)."""
+        return self.folder / f"part-{self.index:05d}{KINDS[kind]}"
+
+    def add_raw(self, raw: bytes | Path) -> None:
+        """Frame one raw page (or a whole raw file) into the raw archive."""
+        self.summary.pages += 1
+        if isinstance(raw, Path):
+            size = raw.stat().st_size
+            self._raw.write(b"%d\n" % size)
+            with raw.open("rb") as handle:
+                shutil.copyfileobj(handle, self._raw, CHUNK)
+        else:
+            size = len(raw)
+            self._raw.write(b"%d\n" % size)
+            self._raw.write(raw)
+        self._raw.write(b"\n")
+        self.summary.raw_bytes += size
+
+    def add_rows(self, batch: pa.RecordBatch) -> None:
+        """Append normalised rows."""
+        if batch.num_rows:
+            self._buffer.append(batch)
+            self._buffered += batch.num_rows
+            self.summary.records += batch.num_rows
+            if self._buffered >= ROW_GROUP:
+                self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._buffer:
+            # One row group per flush: pages are small, row groups should not be.
+            self._rows.write_table(pa.Table.from_batches(self._buffer))
+            self._buffer, self._buffered = [], 0
+
+    def add_quarantined(self, reason: str, raw: bytes, page: int) -> None:
+        """Keep one bad record with its reason and its exact bytes."""
+        entry: dict[str, Any] = {"reason": reason, "page": page}
+        with contextlib.suppress(UnicodeDecodeError):
+            entry["raw"] = raw.decode("utf-8")
+        entry["raw_b64"] = base64.b64encode(raw).decode("ascii")
+        self._quarantine.write(json.dumps(entry, ensure_ascii=True).encode() + b"\n")
+        self.summary.quarantined += 1
+
+    def close(self) -> PartSummary:
+        """Close and flush the part to disk."""
+        self._flush()
+        self._rows.close()
+        self._raw.close()
+        self._quarantine.close()
+        for kind in KINDS:
+            fsync_file(self.path(kind))
+        return self.summary
+
+    def abandon(self) -> None:
+        """Close without keeping anything (the pull failed before its checkpoint)."""
+        for closer in (self._rows.close, self._raw.close, self._quarantine.close):
+            # Best effort: the files are removed next.
+            with contextlib.suppress(Exception):
+                closer()
+        for kind in KINDS:
+            self.path(kind).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One content-addressed evidence file."""
+
+    kind: str
+    sha256: str
+    bytes: int
+    relpath: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (journaled)."""
+        return {"sha256": self.sha256, "bytes": self.bytes, "path": self.relpath}
+
+
+def evidence_path(files_dir: Path, kind: str, sha256: str) -> Path:
+    """Where the content-addressed file of ``kind`` with this hash lives."""
+    return files_dir / "evidence" / sha256[:2] / f"{sha256}{KINDS[kind]}"
+
+
+def assemble(folder: Path, parts: int, files_dir: Path, schema: pa.Schema) -> dict[str, StoredFile]:
+    """Concatenate parts ``0..parts-1`` into the three content-addressed files."""
+    import pyarrow.parquet as pq
+
+    tmp = folder / "assembled"
+    tmp.mkdir(exist_ok=True)
+    rows = tmp / "rows.parquet"
+    if parts == 1:
+        shutil.copyfile(folder / "part-00000.parquet", rows)  # already one valid file
+    else:
+        writer = pq.ParquetWriter(rows, schema)
+        try:
+            for index in range(parts):
+                # One part at a time: memory stays bounded by the checkpoint size.
+                writer.write_table(pq.read_table(folder / f"part-{index:05d}.parquet"))
+        finally:
+            writer.close()
+    stored = {"parquet": _keep(rows, "parquet", files_dir)}
+    for kind in ("raw", "quarantine"):
+        joined = tmp / f"joined{KINDS[kind]}"
+        with joined.open("wb") as out:
+            for index in range(parts):
+                with (folder / f"part-{index:05d}{KINDS[kind]}").open("rb") as handle:
+                    shutil.copyfileobj(handle, out, CHUNK)
+        stored[kind] = _keep(joined, kind, files_dir)
+    return stored
+
+
+def _keep(path: Path, kind: str, files_dir: Path) -> StoredFile:
+    fsync_file(path)
+    digest = sha256_file(path)
+    size = path.stat().st_size
+    target = evidence_path(files_dir, kind, digest)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if target.exists():
+        path.unlink()  # same hash, same bytes: the stored copy stays untouched
+    else:
+        path.chmod(0o400)
+        os.replace(path, target)
+    return StoredFile(kind, digest, size, str(target.relative_to(files_dir)))
+
+
+def read_quarantine(path: Path) -> list[dict[str, Any]]:
+    """The quarantined records of an evidence item (reason, page, raw bytes)."""
+    out = []
+    with path.open("rb") as handle:
+        for line in handle:
+            entry = json.loads(line)
+            entry["raw_bytes"] = base64.b64decode(entry["raw_b64"])
+            out.append(entry)
+    return out
+
+
+def read_rows(path: Path) -> pa.Table:
+    """The normalised rows of an evidence item."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path)
+
+
+__all__ = ["Part", "PartSummary", "StoredFile", "assemble", "evidence_path", "sha256_file"]

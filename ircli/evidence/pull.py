@@ -1,0 +1,353 @@
+"""One evidence pull, checkpointed in the journal so that it survives any crash.
+
+The journal carries the pull (types in :mod:`ircli.evidence.events`)::
+
+    evidence.pull_started   pull id, source, query, the request as sent
+    evidence.checkpoint     a part's counts and the source state to resume from (repeated)
+    evidence.pull_failed    why it stopped (the pull stays open: re-run to resume)
+    evidence.added          the finished evidence item: counts and the sha256 of the raw
+                            pages, the normalised Parquet file and the quarantine file
+
+Re-running the same pull (same incident, source and query) resumes the open one: the
+parts its checkpoints name are kept, anything written after the last checkpoint is
+discarded and fetched again. Records are never duplicated or lost, because a part's
+files are on disk before the one journal event that names them and the state after them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import queue
+import secrets
+import shutil
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ircli.core.events import Event
+from ircli.errors import IrcliError, RefusedError
+from ircli.evidence.events import EVENT_TYPES
+from ircli.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ircli.evidence.custody import Part
+    from ircli.evidence.sources import Page, Query, Source
+    from ircli.store import Store
+
+PART_RAW_BYTES = 256 * 1024 * 1024
+
+Progress = Callable[[int, int], None]
+"""Called after each page with (records kept so far, pages so far)."""
+
+
+class PullCancelled(IrcliError):
+    """The pull was cancelled; what it fetched is checkpointed and a re-run resumes."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+class Pull:
+    """One run of one pull: resumes the open pull of the same query, or starts one."""
+
+    def __init__(
+        self,
+        store: Store,
+        actor: str,
+        incident: str,
+        name: str,
+        src: Source,
+        query: Query,
+        progress: Progress | None,
+        cancel: Callable[[], bool] | None,
+        fingerprint: str = "",
+    ) -> None:
+        from ircli.evidence.schema import arrow_schema
+
+        self.store, self.actor = store, actor
+        self.incident, self.name, self.src, self.query = incident, name, src, query
+        self.progress, self.cancel = progress, cancel
+        self.fingerprint = fingerprint
+        self.schema: pa.Schema = arrow_schema(query.table)
+        self.totals: Counter[str] = Counter()
+        self.parts = 0
+        self.state: dict[str, Any] | None = None
+        self.done = False
+
+    def run(self) -> Event:
+        """Fetch what is left, assemble the evidence files, journal ``evidence.added``."""
+        from ircli.evidence.custody import assemble
+
+        store = self.store
+        request = self.src.describe(self.query)
+        pull_id = self._resume()
+        if pull_id is None:
+            pull_id = "EV-" + secrets.token_hex(4)
+            store.append(
+                self.incident,
+                "evidence.pull_started",
+                {
+                    "pull_id": pull_id,
+                    "source": self.name,
+                    "source_type": self.src.kind,
+                    "query": self.query.to_dict(),
+                    "request": request,
+                    "config_sha256": self.fingerprint,
+                },
+                self.actor,
+            )
+        folder = store.files_dir / "pulls" / pull_id
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with _locked(folder.parent / f"{pull_id}.lock", pull_id):
+            _discard_uncommitted(folder, self.parts)
+            if not self.done:
+                self._fetch(pull_id, folder)
+            files = assemble(folder, self.parts, store.files_dir, self.schema)
+            payload = {
+                "evidence_id": pull_id,
+                "source": self.name,
+                "source_type": self.src.kind,
+                "table": self.query.table,
+                "query": self.query.to_dict(),
+                "request": request,
+                "records": self.totals["records"],
+                "quarantined": self.totals["quarantined"],
+                "out_of_scope": self.totals["out_of_scope"],
+                "pages": self.totals["pages"],
+                "raw_sha256": files["raw"].sha256,
+                "parquet_sha256": files["parquet"].sha256,
+                "quarantine_sha256": files["quarantine"].sha256,
+                "files": {kind: f.to_dict() for kind, f in files.items()},
+            }
+            event = store.append(self.incident, "evidence.added", payload, self.actor)
+            shutil.rmtree(folder, ignore_errors=True)
+        (folder.parent / f"{pull_id}.lock").unlink(missing_ok=True)
+        return event
+
+    def _resume(self) -> str | None:
+        """The open pull with the same source and query, with its committed progress."""
+        query = self.query.to_dict()
+        open_pulls: dict[str, list[Event]] = {}
+        for event in self.store.events(self.incident, types=EVENT_TYPES):
+            pid = str(event.payload.get("pull_id") or event.payload.get("evidence_id"))
+            if event.type == "evidence.pull_started":
+                p = event.payload
+                # Same source, same query, same source settings: anything else is a new pull,
+                # so a changed URL or mapping can never mix two record sets into one item.
+                if (p.get("source"), p.get("query"), p.get("config_sha256")) == (
+                    self.name,
+                    query,
+                    self.fingerprint,
+                ):
+                    open_pulls[pid] = []
+            elif event.type == "evidence.checkpoint" and pid in open_pulls:
+                open_pulls[pid].append(event)
+            elif event.type == "evidence.added":
+                open_pulls.pop(pid, None)
+        if not open_pulls:
+            return None
+        pull_id, checkpoints = list(open_pulls.items())[-1]
+        for cp in checkpoints:
+            p = cp.payload
+            for key in ("records", "quarantined", "out_of_scope", "pages"):
+                self.totals[key] += int(p.get(key, 0))
+            self.parts = int(p["part"]) + 1
+            self.state = p.get("state")
+            self.done = bool(p.get("done"))
+        return pull_id
+
+    def _fetch(self, pull_id: str, folder: Path) -> None:
+        from ircli.errors import ExternalServiceError
+
+        part = None
+        last_state: dict[str, Any] | None = self.state
+        try:
+            for page in _prefetched(self.src.pages(self.query, self.state)):
+                if part is None:
+                    part = self._new_part(folder)
+                self._take(part, page)
+                last_state = page.next_state
+                if self.progress is not None:
+                    self.progress(self.totals["records"] + part.summary.records, self._pages(part))
+                full = (
+                    part.summary.records + part.summary.quarantined >= self.src.checkpoint_records
+                    or part.summary.raw_bytes >= PART_RAW_BYTES
+                )
+                if page.next_state is None or full:
+                    self._commit(pull_id, part, page.next_state)
+                    part = None
+                if page.next_state is None:
+                    return
+                if self.cancel is not None and self.cancel():
+                    if part is not None:
+                        self._commit(pull_id, part, last_state)
+                        part = None
+                    raise PullCancelled(
+                        f"pull {pull_id} cancelled after {self.totals['records']} record(s)",
+                        hint="re-run the same pull to resume where it stopped",
+                    )
+            raise ExternalServiceError(f"source '{self.name}' ended without a last page")
+        except PullCancelled:
+            raise
+        except IrcliError as exc:
+            # Pages already processed are complete: keep them, so a re-run resumes after them.
+            if part is not None and part.summary.pages:
+                self._commit(pull_id, part, last_state)
+                part = None
+            self.store.append(
+                self.incident,
+                "evidence.pull_failed",
+                {"pull_id": pull_id, "reason": exc.message, "records": self.totals["records"]},
+                self.actor,
+            )
+            raise
+        finally:
+            if part is not None:
+                part.abandon()
+
+    def _pages(self, part: Any) -> int:
+        return int(self.totals["pages"] + part.summary.pages)
+
+    def _new_part(self, folder: Path) -> Any:
+        from ircli.evidence.custody import Part
+
+        return Part(folder, self.parts, self.schema)
+
+    def _take(self, part: Any, page: Page) -> None:
+        from ircli.evidence.mapping import raw_of
+
+        index = self.totals["pages"] + part.summary.pages
+        part.add_raw(page.raw)
+        for reason, raw in page.rejected:
+            part.add_quarantined(reason, raw, index)
+        if page.columns is not None:
+            fast = self.src.mapping.normalize_columns(page.columns)
+            if fast is not None:
+                self._keep(part, fast)
+                return
+            assert page.slow is not None
+            page = page.slow()  # some record is bad: find which, and why
+            for reason, raw in page.rejected:
+                part.add_quarantined(reason, raw, index)
+        if not page.records:
+            return
+        batch, bad = self.src.mapping.normalize(page.records)
+        for position, reason in bad:
+            raw = page.raws[position] if page.raws is not None else raw_of(page.records[position])
+            part.add_quarantined(reason, raw, index)
+        self._keep(part, batch)
+
+    def _keep(self, part: Part, batch: pa.RecordBatch) -> None:
+        kept = _in_scope(batch, self.query)
+        part.summary.out_of_scope += batch.num_rows - kept.num_rows
+        part.add_rows(kept)
+
+    def _commit(self, pull_id: str, part: Any, state: dict[str, Any] | None) -> None:
+        summary = part.close()
+        payload = summary.to_dict() | {
+            "pull_id": pull_id,
+            "state": state,
+            "done": state is None,
+        }
+        self.store.append(self.incident, "evidence.checkpoint", payload, self.actor)
+        for key in ("records", "quarantined", "out_of_scope", "pages"):
+            self.totals[key] += int(payload[key])
+        self.parts += 1
+        self.state = state
+
+
+def _in_scope(batch: pa.RecordBatch, query: Query) -> pa.RecordBatch:
+    """Rows inside the query's accounts and window (sources may not filter themselves)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if batch.num_rows == 0:
+        return batch
+    mask = None
+    if query.accounts:
+        mask = pc.is_in(batch.column("account_id"), value_set=pa.array(list(query.accounts)))
+    if query.table == "requests":
+        ts = batch.column("ts")
+        for bound, op in ((query.since, pc.greater_equal), (query.until, pc.less)):
+            if bound is not None:
+                cond = op(ts, pa.scalar(bound, pa.timestamp("us", tz="UTC")))
+                mask = cond if mask is None else pc.and_(mask, cond)
+    return batch if mask is None else batch.filter(mask)
+
+
+def _prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
+    """Fetch the next pages in a thread while this one is normalised and written."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        box.put(("page", page), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            box.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="evidence-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = box.get()
+            if kind == "page":
+                yield item
+            elif kind == "error":
+                raise item
+            else:
+                return
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                box.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.1)
+
+
+class _locked:
+    """An exclusive lock on one pull, so two processes never write the same parts."""
+
+    def __init__(self, path: Path, pull_id: str) -> None:
+        self.path, self.pull_id = path, pull_id
+        self.handle: Any = None
+
+    def __enter__(self) -> None:
+        self.handle = self.path.open("a")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.close()
+            raise RefusedError(
+                f"pull {self.pull_id} is running in another process",
+                hint="wait for it to finish, or stop it and re-run to resume",
+            ) from None
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _discard_uncommitted(folder: Path, parts: int) -> None:
+    """Remove part files no checkpoint names (written just before a crash)."""
+    for path in folder.glob("part-*"):
+        try:
+            index = int(path.name[5:10])
+        except ValueError:
+            continue
+        if index >= parts:
+            path.unlink()
+    shutil.rmtree(folder / "assembled", ignore_errors=True)
