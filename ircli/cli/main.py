@@ -21,6 +21,7 @@ _COMMANDS = {
     "verify": "ircli.cli.verify:verify",
     "config": "ircli.cli.config:config",
     "demo": "ircli.cli.demo:demo",
+    "act": "ircli.cli.act:act",
 }
 
 
