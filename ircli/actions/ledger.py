@@ -91,27 +91,18 @@ class Ledger:
             out[self.state_of(account).state] += 1
         return out
 
-    def succeeded(self) -> list[TargetState]:
-        """Targets that succeeded, in the order they first appeared."""
-        return [t for t in self.targets.values() if t.state == "succeeded"]
-
-
-def project_ledger(events: Iterable[Event], step: str, mode: str) -> Ledger:
-    """Fold the journal's action events of ``step``/``mode`` into a ledger."""
-    ledger = Ledger(step, mode)
-    for event in events:
-        payload = event.payload
-        if payload.get("step") != step or payload.get("mode", "apply") != mode:
-            continue
-        kind = event.type
+    def apply(self, kind: str, payload: dict[str, Any], actor: str = "") -> None:
+        """Fold one event (also used live, as a run writes its events)."""
+        if payload.get("step") != self.step or payload.get("mode", "apply") != self.mode:
+            return
         if kind == REQUESTED:
-            ledger.request = payload
-            ledger.requester = event.actor
+            self.request = payload
+            self.requester = actor
         elif kind in _STATE_OF:
             account = str(payload.get("account", ""))
-            current = ledger.targets.get(account)
+            current = self.targets.get(account)
             if current is None:
-                current = ledger.targets[account] = TargetState(account)
+                current = self.targets[account] = TargetState(account)
             current.state = _STATE_OF[kind]
             if kind == STARTED:
                 current.key = str(payload.get("key", current.key))
@@ -121,10 +112,21 @@ def project_ledger(events: Iterable[Event], step: str, mode: str) -> Ledger:
                 current.effect = str(payload.get("effect", ""))
                 current.permanent = bool(payload.get("permanent", False))
         elif kind == COMPLETED:
-            ledger.runs += 1
-            ledger.stopped = None
+            self.runs += 1
+            self.stopped = None
         elif kind == STOPPED:
-            ledger.stopped = str(payload.get("reason", ""))
+            self.stopped = str(payload.get("reason", ""))
+
+    def succeeded(self) -> list[TargetState]:
+        """Targets that succeeded, in the order they first appeared."""
+        return [t for t in self.targets.values() if t.state == "succeeded"]
+
+
+def project_ledger(events: Iterable[Event], step: str, mode: str) -> Ledger:
+    """Fold the journal's action events of ``step``/``mode`` into a ledger."""
+    ledger = Ledger(step, mode)
+    for event in events:
+        ledger.apply(event.type, event.payload, event.actor)
     return ledger
 
 

@@ -16,6 +16,7 @@ The flow, for a playbook step such as ``contain``:
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from ircli.core.approvals import (
     approval_state,
     check_can_approve,
 )
+from ircli.core.events import Event
 from ircli.errors import (
     ExternalServiceError,
     NotFoundError,
@@ -50,7 +52,7 @@ from ircli.errors import (
     ValidationError,
     WaitingError,
 )
-from ircli.services.incidents import get_incident
+from ircli.services.incidents import get_incident, resolve_incident_id
 from ircli.services.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -157,7 +159,8 @@ def preview_action(
     incident = _require_open(ws, incident)
     plugin = _plugin(ws, step, action)
     mode: Mode = "rollback" if rollback else "apply"
-    return _prepare(ws, incident, step, plugin, request, mode, transport, executing=False)
+    journal = _journal(ws, incident)
+    return _prepare(ws, incident, step, plugin, request, mode, transport, journal, executing=False)
 
 
 def action_status(
@@ -165,7 +168,7 @@ def action_status(
 ) -> dict[str, Any]:
     """The ledger of a step: counts and every target's state."""
     incident = get_incident(ws, incident).id
-    ledger = _ledger(ws, incident, step, "rollback" if rollback else "apply")
+    ledger = _ledger(_journal(ws, incident), step, "rollback" if rollback else "apply")
     targets = ledger.request["preview"]["targets"] if ledger.request else list(ledger.targets)
     return {
         "incident": incident,
@@ -185,12 +188,13 @@ def _prepare(
     request: TargetRequest,
     mode: Mode,
     transport: Any,
+    journal: list[Event],
     *,
     executing: bool,
 ) -> ActionView:
     settings = plugin.settings
     rule = _rule(ws, plugin)
-    ledger = _ledger(ws, incident, step, mode)
+    ledger = _ledger(journal, step, mode)
     saved = Preview.from_payload(ledger.request["preview"]) if ledger.request else None
     if request.override_reason is not None:
         reason = request.override_reason.strip()
@@ -199,7 +203,7 @@ def _prepare(
                 "--override-ceiling needs a reason", hint="--reason 'campaign confirmed by ...'"
             )
     if mode == "rollback":
-        candidates, sources, refs = _rollback_candidates(ws, incident, step)
+        candidates, sources, refs = _rollback_candidates(journal, incident, step)
         parts: dict[str, Any] = {"rollback_of": [c.account for c in candidates]}
         facts: dict[str, Any] = {}
         allow: dict[str, str] = {}
@@ -209,7 +213,7 @@ def _prepare(
                 f"no saved preview for step '{step}' of {incident}",
                 hint="give the targets: --targets FILE (analysis result or list) or --account ID",
             )
-        return _view(ws, incident, saved, rule, ledger, saved_now=False)
+        return _view(incident, saved, rule, ledger, journal, saved_now=False)
     else:
         candidates, sources, parts, facts, allow, refs = _inputs(plugin, request)
     parts["override"] = request.override_reason
@@ -219,7 +223,7 @@ def _prepare(
         if executing or started:
             # Same request: keep the approved preview; re-reading live state mid-action
             # would drop the targets already deactivated and void the approvals.
-            return _view(ws, incident, saved, rule, ledger, saved_now=False)
+            return _view(incident, saved, rule, ledger, journal, saved_now=False)
     chosen, excluded = select(
         candidates,
         facts=facts,
@@ -247,9 +251,9 @@ def _prepare(
         sources=sources,
     )
     if saved is not None and saved.hash == preview.hash:
-        return _view(ws, incident, saved, rule, ledger, saved_now=False)
-    _save_request(ws, incident, preview, rule)
-    return _view(ws, incident, preview, rule, _ledger(ws, incident, step, mode), saved_now=True)
+        return _view(incident, saved, rule, ledger, journal, saved_now=False)
+    journal.extend(_save_request(ws, incident, preview, rule))
+    return _view(incident, preview, rule, _ledger(journal, step, mode), journal, saved_now=True)
 
 
 def _inputs(
@@ -291,9 +295,9 @@ def _inputs(
 
 
 def _rollback_candidates(
-    ws: Workspace, incident: str, step: str
+    journal: list[Event], incident: str, step: str
 ) -> tuple[list[Candidate], list[dict[str, Any]], dict[str, str]]:
-    applied = _ledger(ws, incident, step, "apply")
+    applied = _ledger(journal, step, "apply")
     if applied.request is None:
         raise NotFoundError(f"step '{step}' of {incident} has no action to roll back")
     refs = dict(applied.request["preview"].get("refs", {}))
@@ -308,7 +312,7 @@ def _rollback_candidates(
 
 def _save_request(
     ws: Workspace, incident: str, preview: Preview, rule: ApprovalRule | None
-) -> None:
+) -> list[Event]:
     digest = preview.hash
     items: list[tuple[str, dict[str, Any]]] = [
         (
@@ -336,22 +340,22 @@ def _save_request(
                 },
             )
         )
-    ws.store.append_many(incident, items, ws.actor)
+    return ws.store.append_many(incident, items, ws.actor)
 
 
 def _view(
-    ws: Workspace,
     incident: str,
     preview: Preview,
     rule: ApprovalRule | None,
     ledger: Ledger,
+    journal: list[Event],
     *,
     saved_now: bool,
 ) -> ActionView:
     approval = None
     if rule is not None:
         approval = approval_state(
-            ws.store.events(incident, types=APPROVAL_TYPES),
+            (e for e in journal if e.type in APPROVAL_TYPES),
             _approval_step(preview.step, preview.mode),
         )
     return ActionView(incident, preview, saved_now, approval, ledger.counts(preview.targets))
@@ -434,7 +438,8 @@ def execute_action(
             f"action '{plugin.settings.name}' cannot be rolled back",
             hint="SCIM deletion is final; http actions need an [actions.NAME.rollback] table",
         )
-    view = _prepare(ws, incident, step, plugin, request, mode, transport, executing=True)
+    journal = _journal(ws, incident)
+    view = _prepare(ws, incident, step, plugin, request, mode, transport, journal, executing=True)
     preview = view.preview
     if preview.over_ceiling and not preview.override:
         raise RefusedError(
@@ -454,7 +459,7 @@ def execute_action(
             record={"incident": incident, "step": step, "mode": mode, **state.to_dict()},
             approval=True,
         )
-    ledger = _ledger(ws, incident, step, mode)
+    ledger = _ledger(journal, step, mode)
     todo = [
         Target(account, preview.refs.get(account), resumed, incident, step)
         for account, resumed in ledger.todo(preview.targets)
@@ -466,11 +471,12 @@ def execute_action(
 
     def sink(items: list[tuple[str, dict[str, Any]]]) -> None:
         ws.store.append_many(incident, items, ws.actor)
+        for kind, payload in items:  # keep the ledger current without re-reading it
+            ledger.apply(kind, payload)
 
     totals = _run_async(
         _execute(plugin, todo, ws, transport, mode, step, key_for, sink, on_progress, batch)
     )
-    ledger = _ledger(ws, incident, step, mode)
     counts = ledger.counts(preview.targets)
     closing = {
         "step": step,
@@ -548,12 +554,17 @@ def _client(plugin: ActionPlugin, ws: Workspace, transport: Any) -> httpx.AsyncC
     settings = plugin.settings
     token = get_secret(settings.token_secret).reveal() if settings.token_secret else None
     size = settings.concurrency
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    if transport is None:
+        # Small requests on kept-alive connections: do not let Nagle hold the body back.
+        nodelay = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport = httpx.AsyncHTTPTransport(limits=limits, socket_options=[nodelay])
     return httpx.AsyncClient(
         base_url=settings.base_url,
         headers=plugin.headers(token),
         timeout=settings.timeout,
         transport=transport,
-        limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+        limits=limits,
     )
 
 
@@ -565,10 +576,14 @@ def _run_async(coro: Any) -> Any:
 
 
 def _require_open(ws: Workspace, incident: str) -> str:
-    state = get_incident(ws, incident)
-    if state.status == "closed":
-        raise RefusedError(f"{state.id} is closed", hint="reopen it before acting")
-    return state.id
+    # Only the open/closed events matter here: no need to fold a journal of 50,000 events.
+    incident = resolve_incident_id(ws, incident)
+    closed = False
+    for event in ws.store.events(incident, types=("incident.closed", "incident.reopened")):
+        closed = event.type == "incident.closed"
+    if closed:
+        raise RefusedError(f"{incident} is closed", hint="reopen it before acting")
+    return incident
 
 
 def _plugin(ws: Workspace, step: str, action: str | None) -> ActionPlugin:
@@ -603,8 +618,13 @@ def _approval_step(step: str, mode: str) -> str:
     return step if mode == "apply" else f"{step}:rollback"
 
 
-def _ledger(ws: Workspace, incident: str, step: str, mode: str) -> Ledger:
-    return project_ledger(ws.store.events(incident, types=LEDGER_TYPES), step, mode)
+def _ledger(journal: list[Event], step: str, mode: str) -> Ledger:
+    return project_ledger(journal, step, mode)
+
+
+def _journal(ws: Workspace, incident: str) -> list[Event]:
+    """The action and approval events, read once per command."""
+    return list(ws.store.events(incident, types=LEDGER_TYPES + APPROVAL_TYPES))
 
 
 def _path(value: str | None) -> Path | None:
