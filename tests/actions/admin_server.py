@@ -129,7 +129,8 @@ async def serve(api: AdminApi, port: int) -> None:
                 data = json.dumps(body).encode()
                 writer.write(
                     f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(data)}\r\n{extra}\r\n".encode() + data
+                    f"Content-Length: {len(data)}\r\n{extra}\r\n".encode()
+                    + data
                 )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):

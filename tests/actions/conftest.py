@@ -33,27 +33,34 @@ class AdminApi:
 
     url: str
     process: subprocess.Popen[str]
+    client: httpx.Client
 
     def stats(self) -> dict[str, Any]:
         """Everything the server counted."""
-        return httpx.get(f"{self.url}/_stats", timeout=10).json()  # type: ignore[no-any-return]
+        return self.client.get(f"{self.url}/_stats", timeout=10).json()  # type: ignore[no-any-return]
 
 
 @pytest.fixture
 def admin_api() -> Iterator[Callable[..., AdminApi]]:
     """Start admin APIs: ``admin_api(rate=..., delay=..., vanished=[...])``; stopped at the end."""
     started: list[subprocess.Popen[str]] = []
+    client = httpx.Client(verify=False)  # plain http on loopback; one client, polled often
 
     def start(*, rate: float = 0, delay: float = 0, vanished: tuple[str, ...] = ()) -> AdminApi:
         process = subprocess.Popen(
             [
                 sys.executable,
                 str(HERE / "admin_server.py"),
-                "--port", "0",
-                "--rate", str(rate),
-                "--delay", str(delay),
-                "--token", ADMIN_TOKEN,
-                "--vanished", ",".join(vanished),
+                "--port",
+                "0",
+                "--rate",
+                str(rate),
+                "--delay",
+                str(delay),
+                "--token",
+                ADMIN_TOKEN,
+                "--vanished",
+                ",".join(vanished),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -62,9 +69,10 @@ def admin_api() -> Iterator[Callable[..., AdminApi]]:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert line.startswith("PORT "), line
-        return AdminApi(f"http://127.0.0.1:{int(line.split()[1])}", process)
+        return AdminApi(f"http://127.0.0.1:{int(line.split()[1])}", process, client)
 
     yield start
+    client.close()
     for process in started:
         process.terminate()
         process.wait(timeout=10)

@@ -47,7 +47,7 @@ def test_sigkill_at_random_instants_then_resume(admin_api, team, tmp_path: Path)
     rng = random.Random(20260301)
     accounts = [f"acct-{i:05d}" for i in range(TARGETS)]
     vanished = tuple(accounts[i] for i in range(5, TARGETS, 400))
-    api = admin_api(delay=0.002, vanished=vanished)
+    api = admin_api(delay=0.001, vanished=vanished)
     table = http_action(api.url, concurrency=8, rate=400.0)
     people = team(action_config("contain", dict(table)))
     config = tmp_path / "ircli.toml"
@@ -55,28 +55,44 @@ def test_sigkill_at_random_instants_then_resume(admin_api, team, tmp_path: Path)
     allowlist = tmp_path / "allow.txt"
     allowlist.write_text("acct-00001  # eval partner under NDA\nacct-00002\n")
 
-    view = preview_action(people["alice"], "INC-0001", "contain",
-                          TargetRequest(accounts=tuple(accounts), allowlist_file=allowlist))
+    view = preview_action(
+        people["alice"],
+        "INC-0001",
+        "contain",
+        TargetRequest(accounts=tuple(accounts), allowlist_file=allowlist),
+    )
     assert len(view.preview.targets) == TARGETS - 2
     approve_action(people["bob"], "INC-0001", "contain", preview_hash=view.preview_hash)
     for ws in people.values():
         ws.close()
 
     command = [
-        sys.executable, "-m", "ircli", "--store", str(tmp_path / "store.db"),
-        "--config", str(config), "--as", "alice",
-        "act", "INC-0001", "contain", "--execute", "--json",
+        sys.executable,
+        "-m",
+        "ircli",
+        "--store",
+        str(tmp_path / "store.db"),
+        "--config",
+        str(config),
+        "--as",
+        "alice",
+        "act",
+        "INC-0001",
+        "contain",
+        "--execute",
+        "--json",
     ]
     env = env_with_secrets()
     killed_mid_work = 0
     for _ in range(KILLS):
         before = api.stats()["calls"]
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 15
         while api.stats()["calls"] == before and process.poll() is None:
             assert time.monotonic() < deadline, "the run never started acting"
-            time.sleep(0.01)
+            time.sleep(0.03)
         time.sleep(rng.uniform(0.0, 0.35))
         if process.poll() is None:
             killed_mid_work += 1
@@ -94,10 +110,12 @@ def test_sigkill_at_random_instants_then_resume(admin_api, team, tmp_path: Path)
     assert stats["effects"] == {a: 1 for a in eligible}  # exactly once each, none missed
     assert set(stats["terminated"]) == eligible
 
-    from ircli.services.workspace import Workspace
     from ircli.config import parse_config
+    from ircli.services.workspace import Workspace
 
-    with Workspace(tmp_path / "store.db", parse_config(action_config("contain", table)), "alice") as ws:
+    with Workspace(
+        tmp_path / "store.db", parse_config(action_config("contain", table)), "alice"
+    ) as ws:
         assert verify(ws, "INC-0001").ok
         status = action_status(ws, "INC-0001", "contain")
     states = {t["account"]: t for t in status["targets"]}

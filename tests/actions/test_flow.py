@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ircli.errors import RefusedError, WaitingError
+from ircli.errors import WaitingError
 from ircli.services.containment import (
     TargetRequest,
     action_status,
