@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections import Counter, defaultdict
@@ -79,7 +80,7 @@ def test_429_storm_honours_retry_after_for_the_whole_run(team: Any) -> None:
     assert len(limited) <= 8 * 6
     # Whenever calls resumed after a pause, they had waited the full Retry-After.
     times = [c[0] for c in limited]
-    pauses = [b - a for a, b in zip(times, times[1:], strict=False) if b - a > 0.02]
+    pauses = [b - a for a, b in itertools.pairwise(times) if b - a > 0.02]
     assert pauses and min(pauses) >= 0.095
     assert api.effects == Counter({a: 1 for a in ACCOUNTS})
 

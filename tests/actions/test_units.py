@@ -165,7 +165,7 @@ def test_input_files(tmp_path: Path) -> None:
     assert [c.account for c in read_candidates(listing)] == ["acct-1", "acct-2"]
     bad = tmp_path / "bad.txt"
     bad.write_text("acct-1\nacct\x1b[2J\n")
-    with pytest.raises(ValidationError, match="bad.txt:2"):
+    with pytest.raises(ValidationError, match=r"bad\.txt:2"):
         read_candidates(bad)
     allow = tmp_path / "allow.txt"
     allow.write_text("acct-9   # contracted eval lab\n")
@@ -190,7 +190,7 @@ def test_input_files(tmp_path: Path) -> None:
     jsonl.write_text(
         '{"account_id": "j1", "contract_flags": "eval_partner", "status": "suspended"}\nnot json\n'
     )
-    with pytest.raises(ValidationError, match="accounts.jsonl:2"):
+    with pytest.raises(ValidationError, match=r"accounts\.jsonl:2"):
         read_accounts_table(jsonl)
 
 
