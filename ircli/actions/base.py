@@ -116,6 +116,8 @@ class ActionPlugin(Protocol):
 
     settings: ActionSettings
     supports_rollback: bool
+    inspects: bool
+    """Whether :meth:`inspect` asks the account system anything (the preview then needs it)."""
 
     def headers(self, token: str | None) -> dict[str, str]:
         """Headers sent on every request (auth included)."""

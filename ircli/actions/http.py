@@ -61,6 +61,8 @@ class Endpoint:
 class HttpAction:
     """Terminate (and optionally reactivate) accounts through a templated admin API."""
 
+    inspects = False
+
     def __init__(
         self,
         settings: ActionSettings,

@@ -48,6 +48,8 @@ _NOT_FOUND = frozenset({404})
 class ScimAction:
     """Deactivate, reactivate or delete SCIM users."""
 
+    inspects = True
+
     def __init__(
         self, settings: ActionSettings, operation: str, match: str, batch: int, page: int = 500
     ) -> None:

@@ -233,7 +233,7 @@ def _prepare(
         cluster=request.cluster,
     )
     accounts = [c.account for c in chosen]
-    if mode == "apply" and accounts:
+    if mode == "apply" and accounts and plugin.inspects:
         inspected = _run_async(_inspect(plugin, accounts, ws, transport))
         accounts, refs, gone = apply_inspection(accounts, inspected, mode)
         excluded.extend(gone)
