@@ -106,12 +106,12 @@ async def run_targets(
     on_progress: Progress | None = None,
     batch: int | None = None,
     flush_interval: float = 0.5,
-    cancel: asyncio.Event | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> RunTotals:
     """Act on ``targets`` and write the ledger through ``sink``; returns the totals.
 
     Stops early (leaving unfinished targets ``in_flight``, none marked failed) when the
-    account system refuses the credentials, or when ``cancel`` is set.
+    account system refuses the credentials, or when ``cancel()`` turns true.
     """
     import httpx
 
@@ -135,7 +135,7 @@ async def run_targets(
         last_flush = time.monotonic()
 
     def halted() -> bool:
-        return totals.stopped is not None or (cancel is not None and cancel.is_set())
+        return totals.stopped is not None or (cancel is not None and cancel())
 
     def record(target: Target, key: str, result: Result) -> None:
         nonlocal done

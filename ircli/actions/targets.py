@@ -135,18 +135,23 @@ def read_candidates(path: Path) -> list[Candidate]:
             data = json.loads(raw)
         except ValueError as exc:
             raise ValidationError(f"{path}: invalid JSON ({exc})") from None
-        items = data.get("accounts") if isinstance(data, dict) else data
-        if not isinstance(items, list):
-            raise ValidationError(
-                f"{path}: expected an analysis result with 'accounts' or a list of account ids"
-            )
-        return [_candidate(item, f"{path}: accounts[{i}]") for i, item in enumerate(items)]
+        return candidates_from(data, str(path))
     out = []
     for number, line in enumerate(raw.splitlines(), 1):
         line = line.strip()
         if line and not line.startswith("#"):
             out.append(Candidate(check_account(line, f"{path}:{number}")))
     return out
+
+
+def candidates_from(data: Any, where: str) -> list[Candidate]:
+    """Candidates from a parsed analysis result (``{"accounts": [...]}``) or a list."""
+    items = data.get("accounts") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ValidationError(
+            f"{where}: expected an analysis result with 'accounts' or a list of account ids"
+        )
+    return [_candidate(item, f"{where}: accounts[{i}]") for i, item in enumerate(items)]
 
 
 def _candidate(item: Any, where: str) -> Candidate:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from ircli.actions.targets import (
     Candidate,
     Preview,
     apply_inspection,
+    candidates_from,
     check_account,
     digest_inputs,
     file_source,
@@ -43,20 +45,30 @@ from ircli.core.approvals import (
     approval_state,
     check_can_approve,
 )
+from ircli.core.canonical import canonical_json, sha256_hex
 from ircli.core.events import Event
 from ircli.errors import (
     ExternalServiceError,
+    IrcliError,
     NotFoundError,
     RefusedError,
     UsageError,
     ValidationError,
     WaitingError,
 )
+from ircli.exitcodes import ExitCode
 from ircli.services.incidents import get_incident, resolve_incident_id
 from ircli.services.workspace import Workspace
 
 if TYPE_CHECKING:
     import httpx
+
+
+class ActionCancelled(IrcliError):
+    """The responder cancelled a run; the ledger shows where it stopped."""
+
+    exit_code = ExitCode.INTERRUPTED
+
 
 APPROVAL_TYPES = ("approval.requested", "approval.granted", "approval.rejected")
 MAX_REASON = 2000
@@ -68,6 +80,8 @@ class TargetRequest:
 
     targets_file: Path | None = None
     accounts: tuple[str, ...] = ()
+    analysis: dict[str, Any] | None = None
+    """An analysis result already in memory (a playbook's ``analysis``), like --targets."""
     accounts_file: Path | None = None
     allowlist_file: Path | None = None
     include_verdicts: tuple[str, ...] = ()
@@ -77,7 +91,7 @@ class TargetRequest:
     @property
     def empty(self) -> bool:
         """No targets given: use the saved preview."""
-        return self.targets_file is None and not self.accounts
+        return self.targets_file is None and not self.accounts and self.analysis is None
 
 
 @dataclass
@@ -154,13 +168,20 @@ def preview_action(
     action: str | None = None,
     rollback: bool = False,
     transport: Any = None,
+    own_approval: bool = True,
 ) -> ActionView:
-    """The dry run: build (or reuse) the preview, save it with its approval request if new."""
+    """The dry run: build (or reuse) the preview, save it with its approval request if new.
+
+    ``own_approval=False`` when a playbook step already enforces approvals of its own.
+    """
     incident = _require_open(ws, incident)
     plugin = _plugin(ws, step, action)
     mode: Mode = "rollback" if rollback else "apply"
     journal = _journal(ws, incident)
-    return _prepare(ws, incident, step, plugin, request, mode, transport, journal, executing=False)
+    rule = _rule(plugin) if own_approval else None
+    return _prepare(
+        ws, incident, step, plugin, request, mode, transport, journal, rule, executing=False
+    )
 
 
 def action_status(
@@ -189,11 +210,11 @@ def _prepare(
     mode: Mode,
     transport: Any,
     journal: list[Event],
+    rule: ApprovalRule | None,
     *,
     executing: bool,
 ) -> ActionView:
     settings = plugin.settings
-    rule = _rule(ws, plugin)
     ledger = _ledger(journal, step, mode)
     saved = Preview.from_payload(ledger.request["preview"]) if ledger.request else None
     if request.override_reason is not None:
@@ -272,6 +293,10 @@ def _inputs(
     if request.targets_file is not None:
         candidates.extend(read_candidates(request.targets_file))
         sources.append(file_source("targets", request.targets_file))
+    if request.analysis is not None:
+        candidates.extend(candidates_from(request.analysis, "analysis"))
+        digest = sha256_hex(canonical_json(request.analysis))
+        sources.append({"kind": "analysis", "file": "", "sha256": digest})
     for index, account in enumerate(request.accounts):
         candidates.append(Candidate(check_account(account, f"--account #{index + 1}")))
     accounts_file = request.accounts_file or _path(settings.accounts_file)
@@ -381,7 +406,7 @@ def approve_action(
     """
     incident = _require_open(ws, incident)
     plugin = _plugin(ws, step, None)
-    rule = _rule(ws, plugin)
+    rule = _rule(plugin)
     if rule is None:
         raise RefusedError(
             f"action '{plugin.settings.name}' is configured without approvals (approvals = 0)"
@@ -422,6 +447,8 @@ def execute_action(
     transport: Any = None,
     on_progress: Callable[[int, int], None] | None = None,
     batch: int | None = None,
+    own_approval: bool = True,
+    cancel: threading.Event | None = None,
 ) -> ActionRun:
     """Act on every target of the approved preview that the ledger has not settled.
 
@@ -429,6 +456,7 @@ def execute_action(
     :class:`WaitingError` while approvals are missing, and :class:`ExternalServiceError`
     when the account system refuses the credentials (the run stops; nothing is marked
     failed, and re-running resumes). Failed targets are reported in the result.
+    ``cancel`` stops the run between targets (:class:`ActionCancelled`; re-run to resume).
     """
     incident = _require_open(ws, incident)
     plugin = _plugin(ws, step, action)
@@ -439,7 +467,10 @@ def execute_action(
             hint="SCIM deletion is final; http actions need an [actions.NAME.rollback] table",
         )
     journal = _journal(ws, incident)
-    view = _prepare(ws, incident, step, plugin, request, mode, transport, journal, executing=True)
+    rule = _rule(plugin) if own_approval else None
+    view = _prepare(
+        ws, incident, step, plugin, request, mode, transport, journal, rule, executing=True
+    )
     preview = view.preview
     if preview.over_ceiling and not preview.override:
         raise RefusedError(
@@ -474,8 +505,9 @@ def execute_action(
         for kind, payload in items:  # keep the ledger current without re-reading it
             ledger.apply(kind, payload)
 
+    stop = cancel.is_set if cancel is not None else None
     totals = _run_async(
-        _execute(plugin, todo, ws, transport, mode, step, key_for, sink, on_progress, batch)
+        _execute(plugin, todo, ws, transport, mode, step, key_for, sink, on_progress, batch, stop)
     )
     counts = ledger.counts(preview.targets)
     closing = {
@@ -493,6 +525,13 @@ def execute_action(
             f"{totals.targets} target(s), none marked failed",
             hint=f"fix the token (ircli auth set {settings.token_secret or 'NAME'}), "
             "then re-run the same command to resume",
+        )
+    if cancel is not None and cancel.is_set() and ledger.todo(preview.targets):
+        ws.store.append(incident, STOPPED, {**closing, "reason": "cancelled"}, ws.actor)
+        raise ActionCancelled(
+            f"step '{step}' of {incident} was cancelled; "
+            f"{len(ledger.todo(preview.targets))} target(s) left",
+            hint="re-run the same command to resume",
         )
     ws.store.append(incident, COMPLETED, closing, ws.actor)
     failures = [
@@ -513,6 +552,7 @@ async def _execute(
     sink: Callable[[list[tuple[str, dict[str, Any]]]], None],
     on_progress: Callable[[int, int], None] | None,
     batch: int | None,
+    cancel: Callable[[], bool] | None,
 ) -> RunTotals:
     from ircli.actions.runner import run_targets
 
@@ -527,6 +567,7 @@ async def _execute(
             sink=sink,
             on_progress=on_progress,
             batch=batch,
+            cancel=cancel,
         )
 
 
@@ -606,7 +647,7 @@ def _plugin(ws: Workspace, step: str, action: str | None) -> ActionPlugin:
     return load_action(name, actions)
 
 
-def _rule(ws: Workspace, plugin: ActionPlugin) -> ApprovalRule | None:
+def _rule(plugin: ActionPlugin) -> ApprovalRule | None:
     """The step's two-person rule; ``None`` when the configuration asks for no approvals."""
     settings = plugin.settings
     if settings.approvals == 0:

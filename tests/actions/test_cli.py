@@ -43,8 +43,9 @@ def test_dry_run_approve_execute_status(admin_api: Any, cli_env: Path, ircli: An
     allow = cli_env / "allow.txt"
     allow.write_text("acct-3  # partner\n")
 
-    dry = ircli("act", "INC-0001", "contain", "--targets", str(targets),
-                "--allowlist", str(allow), "--json")
+    dry = ircli(
+        "act", "INC-0001", "contain", "--targets", str(targets), "--allowlist", str(allow), "--json"
+    )
     assert dry.code == 0, dry.err
     preview = json.loads(dry.out)
     assert preview["targets"] == ["acct-1", "acct-2"]
@@ -57,8 +58,16 @@ def test_dry_run_approve_execute_status(admin_api: Any, cli_env: Path, ircli: An
 
     refused = ircli("act", "INC-0001", "contain", "--approve")
     assert refused.code == ExitCode.REFUSED and "two-person rule" in refused.err
-    approved = ircli("--as", "bob", "act", "INC-0001", "contain", "--approve",
-                     "--preview-hash", preview["preview_hash"][:12])
+    approved = ircli(
+        "--as",
+        "bob",
+        "act",
+        "INC-0001",
+        "contain",
+        "--approve",
+        "--preview-hash",
+        preview["preview_hash"][:12],
+    )
     assert approved.code == 0, approved.err
 
     done = ircli("act", "INC-0001", "contain", "--execute", "--json")
@@ -105,8 +114,9 @@ def test_usage_and_config_errors(cli_env: Path, ircli: Any) -> None:
     assert result.code == ExitCode.NOT_FOUND
 
 
-def test_missing_token_is_a_secrets_error(admin_api: Any, cli_env: Path, ircli: Any,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_token_is_a_secrets_error(
+    admin_api: Any, cli_env: Path, ircli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("IRCLI_SECRET_ADMIN")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     write_config(cli_env / "ircli.toml", "http://127.0.0.1:9", approvals=0)
