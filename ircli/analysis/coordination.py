@@ -1,0 +1,71 @@
+"""Cluster-level coordination measurements: what a group of linked accounts does together.
+
+These need the clusters from :mod:`ircli.analysis.linking`, so they run after it. Each
+compares the cluster with an independence baseline of itself (not with a constant), so a
+large benign group such as a campus does not look coordinated merely because it is large.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def build(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_cluster(root, ...)``: synchronisation, sharding and shared-template measures."""
+    # Synchronisation: per active account-hour, how many other members are active in that
+    # same hour, against what their activity spread over the cluster's span would give.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_sync AS
+        WITH ah AS (
+            SELECT DISTINCT c.root, r.account_id, floor(r.t / 3600) AS h
+            FROM rq r JOIN clusters c USING (account_id)
+        ), hk AS (SELECT root, h, count(*) AS k FROM ah GROUP BY ALL),
+        span AS (
+            SELECT root, max(h) - min(h) + 1 AS span, count(DISTINCT account_id) AS m,
+                   count(*) AS ah_total
+            FROM ah GROUP BY root
+        )
+        SELECT hk.root,
+               (sum(hk.k * (hk.k - 1))::DOUBLE / sum(hk.k))
+                 / greatest(any_value(span.ah_total) * (any_value(span.m) - 1.0)
+                            / any_value(span.m) / any_value(span.span), 1e-9) AS sync_ratio
+        FROM hk JOIN span USING (root) GROUP BY hk.root
+        """
+    )
+    # Sharding: members share a template, yet almost no prompt is sent by two members —
+    # one curriculum split across accounts rather than many users asking the same things.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_shard AS
+        WITH tm AS (
+            SELECT c.root, t.key, count(DISTINCT t.account_id) AS members
+            FROM acct_tmpl t JOIN clusters c USING (account_id)
+            JOIN f_content fc USING (account_id)
+            WHERE t.n >= 0.2 * fc.n_text GROUP BY ALL
+        ), shared AS (
+            SELECT tm.root, max(tm.members) AS template_members FROM tm GROUP BY tm.root
+        ), pp AS (
+            SELECT c.root, r.ph, count(DISTINCT r.account_id) AS senders
+            FROM rq r JOIN clusters c USING (account_id) WHERE r.ph IS NOT NULL GROUP BY ALL
+        ), dup AS (
+            SELECT root, avg(CASE WHEN senders > 1 THEN 1.0 ELSE 0.0 END) AS dup_share
+            FROM pp GROUP BY root
+        )
+        SELECT c.root, any_value(c.size) AS size,
+               coalesce(any_value(shared.template_members), 0)::DOUBLE / any_value(c.size) AS template_cover,
+               coalesce(any_value(dup.dup_share), 0.0) AS dup_share
+        FROM clusters c LEFT JOIN shared USING (root) LEFT JOIN dup USING (root)
+        GROUP BY c.root
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_cluster AS
+        SELECT s.root, s.size, s.template_cover, s.dup_share, coalesce(y.sync_ratio, 0.0) AS sync_ratio
+        FROM f_shard s LEFT JOIN f_sync y USING (root)
+        """
+    )
