@@ -136,7 +136,8 @@ CATALOGUE: tuple[Indicator, ...] = (
               "members sharing a template × (1 − share of prompts sent by two members)"),
     Indicator("rate_limit_balancing", "coordination",
               "greatest(f.mean_day / nullif(peer.ceiling_day, 0), f.p90_minute / nullif(peer.ceiling_minute, 0))",
-              "least(1.0, greatest(0.0, (v - 0.5) / 0.3)) * CASE WHEN coalesce(cf.size, 1) >= 2 OR f.limited_share > 0 THEN 1.0 ELSE 0.4 END",
+              # Evasion needs several accounts: a lone heavy user near the ceiling is a customer.
+              "least(1.0, greatest(0.0, (v - 0.5) / 0.3)) * CASE WHEN coalesce(cf.size, 1) >= 2 THEN 1.0 ELSE 0.0 END",
               "runs steadily at {value:.0%} of the highest rate its tier reaches, alongside linked accounts (percentile {percentile:.0%})",
               "typical rate relative to the peer ceiling"),
     Indicator("relay_heterogeneity", "coordination",
@@ -173,8 +174,9 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
                median(thinking_share) AS med_thinking,
                quantile_cont(cohort_accts, 0.9) AS p90_cohort,
                quantile_cont(n_ua + n_sys + n_countries - 3, 0.9) AS p90_hetero,
-               max(peak_day) AS ceiling_day,
-               max(peak_minute) AS ceiling_minute
+               -- a ceiling needs enough peers to be one
+               CASE WHEN count(*) >= 20 THEN max(peak_day) END AS ceiling_day,
+               CASE WHEN count(*) >= 20 THEN max(peak_minute) END AS ceiling_minute
         FROM features GROUP BY peer_group
         """
     )

@@ -24,7 +24,7 @@ _SQL_TYPES = {
     "string_list": "VARCHAR[]",
 }
 
-Source = Path | str | Any  # a file path or a pyarrow Table
+Source = Path | str | list[Path] | Any  # a file path, several Parquet files, or an Arrow table
 
 
 def connect(memory_limit: str = "3GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -71,7 +71,13 @@ def _cast(f: Field, present: bool) -> str:
 def register(con: duckdb.DuckDBPyConnection, table: str, source: Source) -> int:
     """Expose ``source`` as the view ``table`` with all canonical columns; returns its row count."""
     fields = TABLES[table]
-    if isinstance(source, str | Path):
+    if isinstance(source, list):
+        for path in source:
+            if not Path(path).exists():
+                raise NotFoundError(f"evidence file missing: {path}", hint="run: ircli verify")
+        listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in source)
+        relation = f"read_parquet([{listed}], union_by_name=true)"
+    elif isinstance(source, str | Path):
         path = Path(source)
         if not path.exists():
             raise NotFoundError(f"no such file: {path}", hint=f"pass the {table} export")

@@ -63,7 +63,10 @@ def judge(
         content = max(own, 0.8 * economics)
     # Filler traffic dilutes an account's own shares; its cluster's content still counts.
     content = max(content, cluster_content)
-    backing = min(1.0, max(fam["identity"], fam["coordination"]) + 0.2 * fam["timing"])
+    backing = max(fam["identity"], fam["coordination"])
+    if backing >= 0.3:
+        # Machine timing strengthens other backing evidence but never stands in for it.
+        backing = min(1.0, backing + 0.2 * fam["timing"])
     exculpatory = fam["exculpatory"]
     balancing = strengths.get("rate_limit_balancing", 0.0)
     score = round(content * backing * (1.0 - exculpatory), 4)

@@ -27,6 +27,7 @@ _COMMANDS = {
     "approve": "ircli.cli.approvals:approve",
     "reject": "ircli.cli.approvals:reject",
     "playbook": "ircli.cli.playbook:playbook",
+    "analyze": "ircli.cli.analyze:analyze",
 }
 
 
