@@ -234,7 +234,10 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_ident AS
-        WITH pay AS (
+        WITH nat AS (
+            -- addresses the requests show on networks where many people share one IP
+            SELECT DISTINCT src_ip FROM rq WHERE asn_type IN ('edu', 'mobile', 'business')
+        ), pay AS (
             SELECT payment_fingerprint, count(*) AS accts,
                    count(DISTINCT coalesce(org_id, account_id)) AS orgs
             FROM acct WHERE payment_fingerprint IS NOT NULL GROUP BY 1
@@ -252,7 +255,8 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
                coalesce(a.contract_flags, []::VARCHAR[]) AS contract_flags,
                coalesce(pay.orgs, 1) AS pay_orgs, coalesce(pay.accts, 1) AS pay_accts,
                coalesce(sip.accts, 1) AS sip_day_accts, coalesce(sip_all.accts, 1) AS sip_accts,
-               coalesce(cohort.accts, 1) AS cohort_accts
+               coalesce(cohort.accts, 1) AS cohort_accts,
+               a.signup_ip IN (SELECT src_ip FROM nat) AS signup_ip_shared_net
         FROM acct a
         LEFT JOIN pay ON pay.payment_fingerprint = a.payment_fingerprint
         LEFT JOIN sip ON sip.signup_ip = a.signup_ip AND sip.d = date_trunc('day', a.created_at)

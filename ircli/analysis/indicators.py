@@ -104,7 +104,9 @@ CATALOGUE: tuple[Indicator, ...] = (
               "its payment fingerprint is shared with {value:.0f} other organisation(s) (percentile {percentile:.0%})",
               "other organisations paying with the same fingerprint"),
     Indicator("signup_ip_day", "identity", "f.sip_day_accts - 1",
-              "least(1.0, greatest(0.0, (v - 1) / 3.0)) * least(1.0, ln(20) / ln(greatest(f.sip_accts, 2)))",
+              # Campus, office and mobile networks put many people behind one address.
+              "least(1.0, greatest(0.0, (v - 1) / 3.0)) * least(1.0, ln(20) / ln(greatest(f.sip_accts, 2)))"
+              " * CASE WHEN f.signup_ip_shared_net THEN 0.25 ELSE 1.0 END",
               "{value:.0f} other account(s) signed up from the same IP on the same day (percentile {percentile:.0%})",
               "accounts created from one sign-up IP on one day, discounted for busy IPs"),
     Indicator("creation_cohort", "identity",
@@ -122,7 +124,7 @@ CATALOGUE: tuple[Indicator, ...] = (
               "signed up through the trial path",
               "sign-up path is trial"),
     Indicator("rare_system_prompt", "identity", "f.sph_accts",
-              "CASE WHEN v >= 2 THEN least(1.0, ln(20) / ln(greatest(v, 2))) * least(1.0, (v - 1) / 2.0) ELSE 0.0 END",
+              "CASE WHEN v >= 2 THEN least(1.0, ln(5) / ln(greatest(v, 2))) * least(1.0, (v - 1) / 2.0) ELSE 0.0 END",
               "shares its main system prompt with {value:.0f} accounts in all (rarer is stronger; percentile {percentile:.0%})",
               "accounts sharing the main system prompt, discounted for popular prompts"),
     # -- coordination ---------------------------------------------------------------------

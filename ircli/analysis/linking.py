@@ -32,6 +32,7 @@ TOKEN_KINDS: dict[str, tuple[str, float]] = {
     "template": ("content", 0.4),
     "cohort": ("identity", 0.3),
     "src_ip": ("infrastructure", 0.3),
+    "rhythm": ("timing", 0.3),
 }
 
 DISCOUNT_FROM = 20  # tokens shared by at most this many accounts keep their full weight
@@ -46,6 +47,7 @@ KIND_WORDS = {
     "template": "send most traffic through the same prompt template",
     "cohort": "were created in the same hour on the same sign-up path",
     "src_ip": "send most traffic from the same source IP",
+    "rhythm": "keep the same working rhythm (hours, daily volume, turns)",
 }
 
 
@@ -122,6 +124,14 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
                 SELECT account_id, src_ip, count(*) AS c, sum(count(*)) OVER (PARTITION BY account_id) AS tot
                 FROM rq WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
             ) WHERE c >= 0.3 * tot
+            UNION ALL
+            -- rhythm: round-the-clock or not, daily volume (powers of two), one-shot or not;
+            -- common on its own, telling only when paired with something rarer
+            SELECT account_id, 'rhythm',
+                   (CASE WHEN n_hours_of_day >= 18 THEN 'clock' ELSE 'day' END) || '/'
+                   || CAST(floor(log2(greatest(n / greatest(n_days, 1), 1))) AS VARCHAR) || '/'
+                   || CAST(round(single_turn) AS VARCHAR)
+            FROM f_base WHERE n >= 10
         ), deg AS (
             SELECT kind, tok, count(DISTINCT account_id) AS deg FROM raw GROUP BY ALL
         )
@@ -148,7 +158,8 @@ def link(con: duckdb.DuckDBPyConnection) -> None:
         ), pair AS (
             SELECT [a.kind, b.kind] AS kinds,
                    a.kind || ':' || a.tok || '|' || b.kind || ':' || b.tok AS tok, a.account_id,
-                   {_weight_sql("a.kind", "a.deg")} + {_weight_sql("b.kind", "b.deg")} AS w0
+                   -- a pair is as rare as the pair is: its parts are not discounted on their own
+                   {_weight_sql("a.kind", "2")} + {_weight_sql("b.kind", "2")} AS w0
             FROM tokens a JOIN tokens b
               ON a.account_id = b.account_id AND a.grp < b.grp
         ), pair_deg AS (

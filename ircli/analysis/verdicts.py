@@ -35,10 +35,22 @@ class Judgement:
     exculpatory: float
 
 
+# Indicators that corroborate their family but cannot carry it alone: a fixed template
+# with varied payloads is also how batch ETL, bulk generation and agent tools look, and
+# most API traffic is single-turn.
+CORROBORATING = {"template_breadth", "single_turn_share"}
+
+
 def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
     """Per family: the strongest indicator, plus a little for a second independent one."""
     out: dict[str, float] = {}
     for family in FAMILIES:
+        if family in ("content", "economics"):
+            lead = [strengths.get(i.name, 0.0) for i in CATALOGUE if i.family == family and i.name not in CORROBORATING]
+            extra = [strengths.get(n, 0.0) for n in CORROBORATING if any(i.name == n and i.family == family for i in CATALOGUE)]
+            top = max(lead, default=0.0)
+            out[family] = min(1.0, top + 0.25 * max(extra, default=0.0) * (1.0 if top >= 0.2 else 0.0))
+            continue
         values = sorted((strengths.get(i.name, 0.0) for i in CATALOGUE if i.family == family), reverse=True)
         top = values[0] if values else 0.0
         second = values[1] if len(values) > 1 else 0.0
@@ -55,12 +67,11 @@ def judge(
     fam = family_scores(strengths)
     economics = fam["economics"]
     own = max(fam["content"], fam["lifecycle"])
-    if has_text:
-        # Economics corroborates what the text shows; it cannot stand in for it.
-        content = min(1.0, own + 0.3 * economics) if own >= 0.2 else own
-    else:
-        # No prompt text: token economics and lifecycle carry the content family, discounted.
-        content = max(own, 0.8 * economics)
+    # Economics corroborates what the text shows; where the text is absent or phrased in a
+    # way no pattern knows, the token economics of harvesting (long outputs and thinking
+    # for short inputs) still carry the content family, discounted.
+    content = min(1.0, own + 0.3 * economics) if own >= 0.2 else own
+    content = max(content, 0.8 * economics)
     # Filler traffic dilutes an account's own shares; its cluster's content still counts.
     content = max(content, cluster_content)
     backing = max(fam["identity"], fam["coordination"])

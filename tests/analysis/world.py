@@ -66,7 +66,7 @@ class MiniWorld:
             "account_id": account_id,
             "org_id": kw.pop("org_id", None),
             "api_key_id": None,
-            "src_ip": kw.pop("src_ip", "10.1.1.1"),
+            "src_ip": kw.pop("src_ip", None) or f"10.{hash(account_id) % 200}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}",
             "asn": kw.pop("asn", 64512),
             "asn_type": kw.pop("asn_type", "isp"),
             "country": kw.pop("country", "US"),
