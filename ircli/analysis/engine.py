@@ -114,16 +114,17 @@ def _judge_all(
             "families": {k: round(v, 3) for k, v in j.families.items()},
             "requests": int(request_counts.get(acc, 0)),
         }
-        if j.verdict != "clear":
-            record["indicators"] = {
-                n: {
-                    "value": _num(values[n]),
-                    "strength": round(strengths[n], 3),
-                    "percentile": _num(pcts[n]),
-                }
-                for n in names
-                if values[n] is not None
+        # Every measured indicator for accounts that need attention; for clear ones only
+        # those that fired at all, which keeps the result small at hundreds of thousands.
+        record["indicators"] = {
+            n: {
+                "value": _num(values[n]),
+                "strength": round(strengths[n], 3),
+                "percentile": _num(pcts[n]),
             }
+            for n in names
+            if values[n] is not None and (j.verdict != "clear" or strengths[n] > 0)
+        }
         verdict_of[acc] = j.verdict
         score_of[acc] = j.score
         accounts_out.append(record)

@@ -247,7 +247,7 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
         ), sip_all AS (
             SELECT signup_ip, count(*) AS accts FROM acct WHERE signup_ip IS NOT NULL GROUP BY 1
         ), cohort AS (
-            SELECT date_trunc('hour', created_at) AS h, signup_path, email_domain, count(*) AS accts
+            SELECT date_trunc('hour', created_at) AS h, signup_path, count(*) AS accts
             FROM acct WHERE created_at IS NOT NULL GROUP BY ALL
         )
         SELECT a.account_id, a.org_id, a.created_at, a.signup_path, a.tier, a.email_domain,
@@ -263,7 +263,6 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN sip_all ON sip_all.signup_ip = a.signup_ip
         LEFT JOIN cohort ON cohort.h = date_trunc('hour', a.created_at)
              AND cohort.signup_path IS NOT DISTINCT FROM a.signup_path
-             AND cohort.email_domain IS NOT DISTINCT FROM a.email_domain
         """
     )
     # System prompts: the share of an account's traffic under its main system prompt and
