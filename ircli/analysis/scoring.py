@@ -136,10 +136,14 @@ def load_labels(path: Path) -> list[Label]:
             )
         campaign = row.get("campaign_id") or row.get("campaign")
         n = row.get("requests") or row.get("distillation_requests")
+        given = row.get("kind") or row.get("class")
+        if not given and row.get("expected_verdict") == "policy":
+            given = "policy"
+        elif not given and row.get("is_attack") is not None:
+            given = "attack" if str(row["is_attack"]).lower() in ("true", "1") else "benign"
         out.append(
             Label(str(acc), str(arch), str(campaign) if campaign else None,
-                  kind_of(str(arch), campaign, row.get("kind") or row.get("class")),
-                  int(n) if n is not None else None)
+                  kind_of(str(arch), campaign, given), int(n) if n is not None else None)
         )
     return out
 
