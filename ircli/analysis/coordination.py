@@ -45,7 +45,7 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
             SELECT c.root, t.key, count(DISTINCT t.account_id) AS members
             FROM acct_tmpl t JOIN clusters c USING (account_id)
             JOIN f_content fc USING (account_id)
-            WHERE t.n >= 0.3 * fc.n_text GROUP BY ALL
+            WHERE t.n >= 0.15 * fc.n_text GROUP BY ALL
         ), everywhere AS (
             SELECT key, count(DISTINCT account_id) AS users FROM acct_tmpl
             WHERE key IN (SELECT key FROM tm) GROUP BY key
@@ -54,7 +54,7 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
             -- shared with thousands outside it is no curriculum
             SELECT tm.root, max(tm.members) AS template_members
             FROM tm JOIN everywhere USING (key)
-            WHERE everywhere.users <= 1.5 * tm.members
+            WHERE everywhere.users <= 2 * tm.members
             GROUP BY tm.root
         ), pp AS (
             SELECT c.root, r.ph, count(DISTINCT r.account_id) AS senders

@@ -206,25 +206,25 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
             SELECT r.account_id, r.ph, r.ts, rel.released_at,
                    rel.model IS NOT NULL AND r.ts >= rel.released_at AS is_new
             FROM rq r LEFT JOIN rel ON r.model = rel.model
-            WHERE r.account_id IN (
-                SELECT DISTINCT q.account_id FROM rq q JOIN rel ON q.model = rel.model
-                WHERE q.ts >= rel.released_at)
+        ), old AS (
+            -- prompts sent to an older model before: a replay may come from a sibling account
+            SELECT ph, min(ts) AS first_old FROM x WHERE NOT is_new GROUP BY ph
         ), p AS (
-            SELECT account_id, ph,
-                   min(ts) FILTER (WHERE NOT is_new) AS first_old,
-                   min(ts) FILTER (WHERE is_new) AS first_new,
-                   count(*) FILTER (WHERE is_new) AS n_new,
+            SELECT x.account_id, x.ph,
+                   min(x.ts) FILTER (WHERE x.is_new) AS first_new,
+                   count(*) FILTER (WHERE x.is_new) AS n_new,
                    count(*) AS n_all,
-                   min(epoch(ts) - epoch(released_at)) FILTER (WHERE is_new) AS delay
-            FROM x GROUP BY account_id, ph
+                   min(epoch(x.ts) - epoch(x.released_at)) FILTER (WHERE x.is_new) AS delay
+            FROM x WHERE x.account_id IN (SELECT account_id FROM x WHERE is_new)
+            GROUP BY x.account_id, x.ph
         )
-        SELECT account_id,
-               sum(n_new) AS n_new,
-               min(delay) / 3600.0 AS pivot_delay_h,
-               count(*) FILTER (WHERE first_new IS NOT NULL) AS new_prompts,
-               count(*) FILTER (WHERE first_new IS NOT NULL AND first_old < first_new) AS replayed,
-               sum(n_all) AS n_all
-        FROM p GROUP BY account_id
+        SELECT p.account_id,
+               sum(p.n_new) AS n_new,
+               min(p.delay) / 3600.0 AS pivot_delay_h,
+               count(*) FILTER (WHERE p.first_new IS NOT NULL) AS new_prompts,
+               count(*) FILTER (WHERE p.first_new IS NOT NULL AND old.first_old < p.first_new) AS replayed,
+               sum(p.n_all) AS n_all
+        FROM p LEFT JOIN old USING (ph) GROUP BY p.account_id
         """
     )
 

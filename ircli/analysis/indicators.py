@@ -97,8 +97,8 @@ CATALOGUE: tuple[Indicator, ...] = (
               "hours from a model's release to the account's first request on it"),
     Indicator("release_replay", "lifecycle",
               "CASE WHEN f.new_prompts >= 5 THEN f.replayed::DOUBLE / f.new_prompts END", ramp(0.1, 0.4),
-              "{value:.0%} of prompts sent to the new model were replays of prompts sent to an older one (percentile {percentile:.0%})",
-              "share of new-model prompts already sent to an older model"),
+              "{value:.0%} of prompts sent to the new model replay prompts sent to an older one before (percentile {percentile:.0%})",
+              "share of new-model prompts already sent to an older model, by this or any account"),
     # -- identity / infrastructure --------------------------------------------------------
     Indicator("payment_shared_orgs", "identity", "f.pay_orgs - 1", ramp(0.0, 2.0),
               "its payment fingerprint is shared with {value:.0f} other organisation(s) (percentile {percentile:.0%})",
@@ -143,7 +143,7 @@ CATALOGUE: tuple[Indicator, ...] = (
               "runs steadily at {value:.0%} of the highest rate its tier reaches, alongside linked accounts (percentile {percentile:.0%})",
               "typical rate relative to the peer ceiling"),
     Indicator("relay_heterogeneity", "coordination",
-              "CASE WHEN f.n >= 20 THEN (1 - f.end_user_share) * least(1.0, (f.n_ua + f.n_sys + f.n_countries - 3) / (3.0 * greatest(peer.p90_hetero, 2))) END",
+              "CASE WHEN f.n >= 20 THEN (1 - f.end_user_share) * least(1.0, (greatest(f.n_ua, 1) + greatest(f.n_sys, 1) + greatest(f.n_countries, 1) - 3) / (3.0 * greatest(peer.p90_hetero, 2))) END",
               ramp(0.5, 0.9),
               "traffic as varied as many different clients, with no end-user ids ({value:.2f}, percentile {percentile:.0%})",
               "client/system-prompt/country variety without end-user ids, relative to peers"),
@@ -175,7 +175,7 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
                median(single_turn) AS med_single_turn,
                median(thinking_share) AS med_thinking,
                median(cohort_accts) AS med_cohort,
-               quantile_cont(n_ua + n_sys + n_countries - 3, 0.9) AS p90_hetero,
+               quantile_cont(greatest(n_ua, 1) + greatest(n_sys, 1) + greatest(n_countries, 1) - 3, 0.9) AS p90_hetero,
                -- a ceiling needs enough peers to be one
                CASE WHEN count(*) >= 20 THEN max(peak_day) END AS ceiling_day,
                CASE WHEN count(*) >= 20 THEN max(peak_minute) END AS ceiling_minute

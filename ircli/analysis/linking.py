@@ -85,10 +85,14 @@ class Cluster:
 
 def _weight_sql(kind_col: str, deg_col: str) -> str:
     cases = " ".join(f"WHEN '{k}' THEN {w}" for k, (_, w) in TOKEN_KINDS.items())
-    return (
-        f"(CASE {kind_col} {cases} ELSE 0 END) * "
-        f"least(1.0, ln({DISCOUNT_FROM}) / ln(greatest({deg_col}, 2)))"
-    )
+    return f"(CASE {kind_col} {cases} ELSE 0 END) * {_discount(deg_col)}"
+
+
+def _discount(deg_col: str) -> str:
+    # Full weight up to DISCOUNT_FROM accounts or 2% of all accounts, whichever is more
+    # (a token shared by 2% of a lab's customers is still rare); then it falls with log degree.
+    full = f"greatest({DISCOUNT_FROM}, 0.02 * (SELECT count(*) FROM f_base))"
+    return f"least(1.0, ln({full}) / ln(greatest({deg_col}, 2)))"
 
 
 def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
@@ -110,7 +114,7 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
             UNION ALL
             SELECT t.account_id, 'template', CAST(t.key AS VARCHAR)
             FROM acct_tmpl t JOIN f_content c USING (account_id)
-            WHERE t.n >= 0.3 * c.n_text AND c.mean_len >= 48
+            WHERE t.n >= 0.15 * c.n_text AND c.mean_len >= 48
             UNION ALL
             SELECT account_id, 'cohort',
                    strftime(created_at, '%Y-%m-%dT%H') || '/' || coalesce(signup_path, '')
@@ -168,9 +172,9 @@ def link(con: duckdb.DuckDBPyConnection) -> None:
         SELECT kinds, tok, account_id, deg, weight FROM single WHERE weight >= {LINK_THRESHOLD}
         UNION ALL
         SELECT kinds, tok, account_id, deg,
-               w0 * least(1.0, ln({DISCOUNT_FROM}) / ln(greatest(deg, 2))) AS weight
+               w0 * {_discount("deg")} AS weight
         FROM pair_deg
-        WHERE deg >= 2 AND w0 * least(1.0, ln({DISCOUNT_FROM}) / ln(greatest(deg, 2))) >= {LINK_THRESHOLD}
+        WHERE deg >= 2 AND w0 * {_discount("deg")} >= {LINK_THRESHOLD}
         """
     )
 

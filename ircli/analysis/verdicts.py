@@ -55,7 +55,8 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
         top = values[0] if values else 0.0
         second = values[1] if len(values) > 1 else 0.0
         out[family] = min(1.0, top + 0.25 * second)
-    # A pivot alone is what evaluation labs do; with replay of old prompts it is harvesting.
+    # A pivot alone is what evaluation labs and eager developers do; with replay of old
+    # prompts it is harvesting.
     out["lifecycle"] = strengths.get("release_pivot", 0.0) * strengths.get("release_replay", 0.0)
     return out
 

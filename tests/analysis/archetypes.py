@@ -105,6 +105,10 @@ def build() -> MiniWorld:
                 f"my code for lab {next(counter)} segfaults, any idea why",
                 f"summarise the main argument of chapter {next(counter)} of the reading",
                 f"what is the difference between entropy and enthalpy ({next(counter)})",
+                f"proofread my essay intro please: draft {next(counter)}",
+                f"give me a study plan for the midterm in week {next(counter)}",
+                f"why does my regression have negative r squared, dataset {next(counter)}",
+                f"list sources about the french revolution for seminar {next(counter)}",
             ]),
                       src_ip="10.200.0.1", asn_type="edu", n_messages=w.rng.randint(1, 5))
     for i in range(10):  # developers sharing one open-source agent's system prompt
