@@ -66,7 +66,13 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE ak AS
         WITH x AS (
-            SELECT account_id, lower(prompt_text) AS p FROM requests WHERE prompt_text IS NOT NULL
+            -- Instructions sit at the ends of a prompt; long pasted payloads (documents, tool
+            -- output) in the middle only cost regex time.
+            SELECT account_id,
+                   lower(CASE WHEN length(prompt_text) > 600
+                              THEN left(prompt_text, 400) || chr(10) || right(prompt_text, 200)
+                              ELSE prompt_text END) AS p
+            FROM requests WHERE prompt_text IS NOT NULL
         ), y AS (
             SELECT account_id,
                    regexp_matches(p, {_lit(patterns.COT_ELICITATION)}) AS cot,
