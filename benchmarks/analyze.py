@@ -52,7 +52,9 @@ def run(folder: Path) -> None:
     scan, rows = floor(folder / "requests.parquet")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", CHILD, str(folder)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(folder)], capture_output=True, text=True, check=True
+    )
     wall = time.perf_counter() - t
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     inner, accounts, alerted = out.stdout.strip().splitlines()[-1].split()
@@ -72,7 +74,20 @@ def main() -> None:
     folders = list(args.folders)
     for preset in args.preset:
         out = Path(tempfile.mkdtemp(prefix=f"ircli-bench-{preset}-"))
-        subprocess.run(["ircli", "demo", "generate", "--preset", preset, "--seed", str(args.seed), "--out", str(out)], check=True)
+        subprocess.run(
+            [
+                "ircli",
+                "demo",
+                "generate",
+                "--preset",
+                preset,
+                "--seed",
+                str(args.seed),
+                "--out",
+                str(out),
+            ],
+            check=True,
+        )
         folders.append(out)
     if not folders:
         folders.append(Path("demo-world"))

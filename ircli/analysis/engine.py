@@ -76,7 +76,11 @@ def analyze(
 
 
 def _judge_all(
-    con: Any, names: list[str], evidence: dict[str, list[linking.ClusterEvidence]], *, has_text: bool
+    con: Any,
+    names: list[str],
+    evidence: dict[str, list[linking.ClusterEvidence]],
+    *,
+    has_text: bool,
 ) -> AnalysisResult:
     cols = ["account_id", "root"] + [f"{n}_{k}" for n in names for k in ("v", "s", "p")]
     table = con.sql(f"SELECT {', '.join(cols)} FROM ind ORDER BY account_id").to_arrow_table()
@@ -102,7 +106,11 @@ def _judge_all(
     verdict_of: dict[str, str] = {}
     score_of: dict[str, float] = {}
     for i, (acc, root, strengths) in enumerate(rows):
-        j = judge(strengths, has_text=has_text, cluster_content=cluster_content.get(root, 0.0) if root else 0.0)
+        j = judge(
+            strengths,
+            has_text=has_text,
+            cluster_content=cluster_content.get(root, 0.0) if root else 0.0,
+        )
         values = {n: data[f"{n}_v"][i] for n in names}
         pcts = {n: data[f"{n}_p"][i] for n in names}
         record: dict[str, Any] = {
@@ -129,7 +137,7 @@ def _judge_all(
         score_of[acc] = j.score
         accounts_out.append(record)
 
-    clusters_out = []
+    clusters_out: list[dict[str, Any]] = []
     for root, accs in members.items():
         verdicts = Counter(verdict_of[a] for a in accs)
         clusters_out.append(
@@ -145,14 +153,18 @@ def _judge_all(
         )
     clusters_out.sort(key=lambda c: (-c["score"], -c["size"], c["cluster_id"]))
     counts = Counter(verdict_of.values())
-    alerted_requests = sum(int(request_counts.get(a, 0)) for a, v in verdict_of.items() if v == "alert")
+    alerted_requests = sum(
+        int(request_counts.get(a, 0)) for a, v in verdict_of.items() if v == "alert"
+    )
     summary: dict[str, Any] = {
         "accounts": len(accounts_out),
         "verdicts": {v: counts.get(v, 0) for v in VERDICTS},
         "alerted": counts.get("alert", 0),
         "alerted_requests": alerted_requests,
         "clusters": len(clusters_out),
-        "alert_clusters": sum(1 for c in clusters_out if c["verdicts"].get("alert", 0) * 2 > c["size"]),
+        "alert_clusters": sum(
+            1 for c in clusters_out if c["verdicts"].get("alert", 0) * 2 > c["size"]
+        ),
         "largest_cluster": max((c["size"] for c in clusters_out), default=0),
         "top_cluster": clusters_out[0]["cluster_id"] if clusters_out else None,
     }

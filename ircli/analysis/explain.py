@@ -14,7 +14,9 @@ def indicator_reason(name: str, value: float | None, percentile: float | None) -
     """The sentence for one indicator's value."""
     ind = BY_NAME[name]
     try:
-        return ind.reason.format(value=value if value is not None else 0.0, percentile=percentile or 0.0)
+        return ind.reason.format(
+            value=value if value is not None else 0.0, percentile=percentile or 0.0
+        )
     except (ValueError, TypeError):
         return ind.definition
 
@@ -22,7 +24,9 @@ def indicator_reason(name: str, value: float | None, percentile: float | None) -
 def verdict_line(j: Judgement, *, has_text: bool) -> str:
     """One sentence saying why the verdict is what it is, in terms of the two-family rule."""
     fam = j.families
-    backing = "identity/infrastructure" if fam["identity"] >= fam["coordination"] else "coordination"
+    backing = (
+        "identity/infrastructure" if fam["identity"] >= fam["coordination"] else "coordination"
+    )
     content = "content" if has_text else "token economics (no prompt text)"
     if j.verdict == "alert":
         return f"alert: {content} evidence ({j.content:.2f}) backed by {backing} evidence ({j.backing:.2f}); nothing exculpatory"

@@ -238,7 +238,9 @@ def cluster_id(root: str) -> str:
     return "CL-" + hashlib.sha256(root.encode()).hexdigest()[:10]
 
 
-def minimal_evidence(con: duckdb.DuckDBPyConnection, *, examples: int = 5) -> dict[str, list[ClusterEvidence]]:
+def minimal_evidence(
+    con: duckdb.DuckDBPyConnection, *, examples: int = 5
+) -> dict[str, list[ClusterEvidence]]:
     """Per cluster root: a greedy smallest set of linking tokens that covers every member."""
     rows = con.execute(
         """

@@ -28,8 +28,21 @@ ARI_TARGET = 0.80
 
 _POLICY_WORDS = ("rate_limit", "ratelimit", "rate-limit", "evasion", "policy")
 _BENIGN_WORDS = (
-    "benign", "background", "enterprise", "etl", "eval", "synthetic", "contract", "campus",
-    "nat", "oss", "open_source", "open-source", "reseller", "developer", "legit",
+    "benign",
+    "background",
+    "enterprise",
+    "etl",
+    "eval",
+    "synthetic",
+    "contract",
+    "campus",
+    "nat",
+    "oss",
+    "open_source",
+    "open-source",
+    "reseller",
+    "developer",
+    "legit",
 )
 
 
@@ -74,24 +87,54 @@ class Scorecard:
             out.append(("recall", name, n, f"{v:.3f}", f">= {t:.2f}", _ok(v >= t)))
         for name, (v, n, t) in sorted(self.fpr.items()):
             out.append(("false-positive rate", name, n, f"{v:.4f}", f"<= {t:.2f}", _ok(v <= t)))
-        out.append(("exchange-weighted recall", "all attacks", sum(n for _, n, _ in self.recall.values()),
-                    f"{self.exchange_recall:.4f}", f">= {EXCHANGE_RECALL_TARGET:.2f}",
-                    _ok(self.exchange_recall >= EXCHANGE_RECALL_TARGET)))
+        out.append(
+            (
+                "exchange-weighted recall",
+                "all attacks",
+                sum(n for _, n, _ in self.recall.values()),
+                f"{self.exchange_recall:.4f}",
+                f">= {EXCHANGE_RECALL_TARGET:.2f}",
+                _ok(self.exchange_recall >= EXCHANGE_RECALL_TARGET),
+            )
+        )
         if self.policy_routing is not None:
             v, n = self.policy_routing
-            out.append(("routed to policy", "rate-limit evasion", n, f"{v:.3f}", f">= {POLICY_TARGET:.2f}", _ok(v >= POLICY_TARGET)))
-        out.append(("adjusted Rand index", "clusters vs campaigns", self.ari_accounts, f"{self.ari:.3f}",
-                    f">= {ARI_TARGET:.2f}", _ok(self.ari >= ARI_TARGET)))
+            out.append(
+                (
+                    "routed to policy",
+                    "rate-limit evasion",
+                    n,
+                    f"{v:.3f}",
+                    f">= {POLICY_TARGET:.2f}",
+                    _ok(v >= POLICY_TARGET),
+                )
+            )
+        out.append(
+            (
+                "adjusted Rand index",
+                "clusters vs campaigns",
+                self.ari_accounts,
+                f"{self.ari:.3f}",
+                f">= {ARI_TARGET:.2f}",
+                _ok(self.ari >= ARI_TARGET),
+            )
+        )
         return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return {
             "passed": self.passed,
-            "recall": {k: {"value": v, "accounts": n, "target": t} for k, (v, n, t) in self.recall.items()},
-            "false_positive_rate": {k: {"value": v, "accounts": n, "target": t} for k, (v, n, t) in self.fpr.items()},
+            "recall": {
+                k: {"value": v, "accounts": n, "target": t} for k, (v, n, t) in self.recall.items()
+            },
+            "false_positive_rate": {
+                k: {"value": v, "accounts": n, "target": t} for k, (v, n, t) in self.fpr.items()
+            },
             "exchange_weighted_recall": self.exchange_recall,
-            "policy_routing": None if self.policy_routing is None else {"value": self.policy_routing[0], "accounts": self.policy_routing[1]},
+            "policy_routing": None
+            if self.policy_routing is None
+            else {"value": self.policy_routing[0], "accounts": self.policy_routing[1]},
             "adjusted_rand_index": self.ari,
             "ari_accounts": self.ari_accounts,
             "unlabelled_or_missing": self.missing,
@@ -123,7 +166,10 @@ def kind_of(archetype: str, campaign_id: str | None, given: str | None = None) -
 def load_labels(path: Path) -> list[Label]:
     """Read a labels file (JSONL, JSON list, CSV or Parquet)."""
     if not path.exists():
-        raise NotFoundError(f"no such labels file: {path}", hint="ircli demo generate writes labels next to the evidence")
+        raise NotFoundError(
+            f"no such labels file: {path}",
+            hint="ircli demo generate writes labels next to the evidence",
+        )
     rows = _read_rows(path)
     out = []
     for row in rows:
@@ -142,8 +188,13 @@ def load_labels(path: Path) -> list[Label]:
         elif not given and row.get("is_attack") is not None:
             given = "attack" if str(row["is_attack"]).lower() in ("true", "1") else "benign"
         out.append(
-            Label(str(acc), str(arch), str(campaign) if campaign else None,
-                  kind_of(str(arch), campaign, given), int(n) if n is not None else None)
+            Label(
+                str(acc),
+                str(arch),
+                str(campaign) if campaign else None,
+                kind_of(str(arch), campaign, given),
+                int(n) if n is not None else None,
+            )
         )
     return out
 
@@ -173,7 +224,9 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
     try:
         return [json.loads(line) for line in text.splitlines() if line.strip()]
     except json.JSONDecodeError as exc:
-        raise ValidationError(f"{path.name}: not JSON lines ({exc.msg} at line {exc.lineno})") from exc
+        raise ValidationError(
+            f"{path.name}: not JSON lines ({exc.msg} at line {exc.lineno})"
+        ) from exc
 
 
 def score(labels: Iterable[Label], analysis: Mapping[str, Any]) -> Scorecard:
@@ -210,7 +263,9 @@ def score(labels: Iterable[Label], analysis: Mapping[str, Any]) -> Scorecard:
     for arch, (hits, n) in totals.items():
         rate = hits / n if n else 0.0
         if side[arch] == "attack":
-            target = next((v for k, v in RECALL_TARGETS.items() if k in arch.lower()), RECALL_DEFAULT)
+            target = next(
+                (v for k, v in RECALL_TARGETS.items() if k in arch.lower()), RECALL_DEFAULT
+            )
             card.recall[arch] = (rate, n, target)
         elif side[arch] == "benign":
             target = next((v for k, v in FPR_TARGETS.items() if k in arch.lower()), FPR_DEFAULT)

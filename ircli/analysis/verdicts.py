@@ -46,12 +46,24 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
     out: dict[str, float] = {}
     for family in FAMILIES:
         if family in ("content", "economics"):
-            lead = [strengths.get(i.name, 0.0) for i in CATALOGUE if i.family == family and i.name not in CORROBORATING]
-            extra = [strengths.get(n, 0.0) for n in CORROBORATING if any(i.name == n and i.family == family for i in CATALOGUE)]
+            lead = [
+                strengths.get(i.name, 0.0)
+                for i in CATALOGUE
+                if i.family == family and i.name not in CORROBORATING
+            ]
+            extra = [
+                strengths.get(n, 0.0)
+                for n in CORROBORATING
+                if any(i.name == n and i.family == family for i in CATALOGUE)
+            ]
             top = max(lead, default=0.0)
-            out[family] = min(1.0, top + 0.25 * max(extra, default=0.0) * (1.0 if top >= 0.2 else 0.0))
+            out[family] = min(
+                1.0, top + 0.25 * max(extra, default=0.0) * (1.0 if top >= 0.2 else 0.0)
+            )
             continue
-        values = sorted((strengths.get(i.name, 0.0) for i in CATALOGUE if i.family == family), reverse=True)
+        values = sorted(
+            (strengths.get(i.name, 0.0) for i in CATALOGUE if i.family == family), reverse=True
+        )
         top = values[0] if values else 0.0
         second = values[1] if len(values) > 1 else 0.0
         out[family] = min(1.0, top + 0.25 * second)

@@ -16,12 +16,21 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 
 @click.command()
 @click.argument("incident_id", metavar="[INC]", required=False)
-@click.option("--requests", "requests_path", type=_FILE, help="Requests export (Parquet, JSONL or CSV).")
+@click.option(
+    "--requests", "requests_path", type=_FILE, help="Requests export (Parquet, JSONL or CSV)."
+)
 @click.option("--accounts", "accounts_path", type=_FILE, help="Accounts export.")
-@click.option("--releases", "releases_path", type=_FILE, help="Model releases (model, released_at).")
+@click.option(
+    "--releases", "releases_path", type=_FILE, help="Model releases (model, released_at)."
+)
 @click.option("-o", "--output", type=_FILE, help="Write the full JSON result to this file.")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default=None,
-              help="stdout format (default: table; json with --json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "table"]),
+    default=None,
+    help="stdout format (default: table; json with --json).",
+)
 @click.option("--all", "show_all", is_flag=True, help="Table: list clear accounts too.")
 @json_option
 def analyze(
@@ -48,7 +57,9 @@ def analyze(
 
         done = analyze_incident(workspace(), incident_id)
         result = done.result
-        info(f"recorded {done.analysis_id} in {done.incident} (result sha256 {done.result_sha256[:16]}…)")
+        info(
+            f"recorded {done.analysis_id} in {done.incident} (result sha256 {done.result_sha256[:16]}…)"
+        )
     else:
         if not (requests_path and accounts_path):
             raise UsageError(
@@ -75,19 +86,32 @@ def _tables(result: dict[str, Any], *, show_all: bool) -> None:
         f"{v['policy']} policy, {v['clear']} clear; {s['clusters']} clusters ({s['content_source']})"
     )
     rows = [
-        (a["account_id"], a["verdict"], f"{a['score']:.2f}", a["cluster_id"] or "-",
-         a["reasons"][1] if len(a["reasons"]) > 1 else a["reasons"][0])
+        (
+            a["account_id"],
+            a["verdict"],
+            f"{a['score']:.2f}",
+            a["cluster_id"] or "-",
+            a["reasons"][1] if len(a["reasons"]) > 1 else a["reasons"][0],
+        )
         for a in result["accounts"]
         if show_all or a["verdict"] != "clear"
     ]
-    emit_table(rows, ["ACCOUNT", "VERDICT", "SCORE", "CLUSTER", "TOP REASON"], empty="no account needs attention")
+    emit_table(
+        rows,
+        ["ACCOUNT", "VERDICT", "SCORE", "CLUSTER", "TOP REASON"],
+        empty="no account needs attention",
+    )
     if result["clusters"]:
         click.echo("")
         emit_table(
             [
-                (c["cluster_id"], c["size"], f"{c['score']:.2f}",
-                 ", ".join(f"{k} {n}" for k, n in sorted(c["verdicts"].items())),
-                 c["evidence"][0]["reason"] if c["evidence"] else "-")
+                (
+                    c["cluster_id"],
+                    c["size"],
+                    f"{c['score']:.2f}",
+                    ", ".join(f"{k} {n}" for k, n in sorted(c["verdicts"].items())),
+                    c["evidence"][0]["reason"] if c["evidence"] else "-",
+                )
                 for c in result["clusters"][:50]
             ],
             ["CLUSTER", "SIZE", "SCORE", "VERDICTS", "MAIN EVIDENCE"],

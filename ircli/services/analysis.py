@@ -85,7 +85,9 @@ def evidence_inputs(ws: Workspace, incident: str) -> dict[str, list[dict[str, An
     return found
 
 
-def analyze_incident(ws: Workspace, incident: str, *, memory_limit: str = "3GB") -> IncidentAnalysis:
+def analyze_incident(
+    ws: Workspace, incident: str, *, memory_limit: str = "3GB"
+) -> IncidentAnalysis:
     """Analyse an incident's evidence, store the result and journal ``analysis.completed``."""
     from ircli.analysis import analyze
 
@@ -143,7 +145,9 @@ def latest_analysis(ws: Workspace, incident: str) -> IncidentAnalysis:
     for event in ws.store.events(incident, types=[EVENT]):
         last = event
     if last is None:
-        raise NotFoundError(f"{incident} has no analysis yet", hint=f"run: ircli analyze {incident}")
+        raise NotFoundError(
+            f"{incident} has no analysis yet", hint=f"run: ircli analyze {incident}"
+        )
     p = last.payload
     path = ws.store.files_dir / p["result_path"]
     data = path.read_bytes() if path.exists() else b""
@@ -152,7 +156,9 @@ def latest_analysis(ws: Workspace, incident: str) -> IncidentAnalysis:
             f"the stored result of {p['analysis_id']} is missing or altered",
             hint=f"re-run: ircli analyze {incident}",
         )
-    return IncidentAnalysis(p["analysis_id"], incident, last.seq, p["result_sha256"], path, json.loads(data))
+    return IncidentAnalysis(
+        p["analysis_id"], incident, last.seq, p["result_sha256"], path, json.loads(data)
+    )
 
 
 def analysis_step(ws: Workspace, incident: str, **params: Any) -> dict[str, Any]:

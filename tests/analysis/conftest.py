@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import archetypes  # noqa: E402
-from world import MiniWorld  # noqa: E402
+import archetypes
+from world import MiniWorld
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,9 @@ def test_identity_of_the_hydra(by_account: dict[str, dict[str, Any]]) -> None:
 
 def test_language_coercion_and_shared_payment(by_account: dict[str, dict[str, Any]]) -> None:
     assert ind(by_account, "multi-0", "language_coercion_share")["value"] == 1.0
-    assert ind(by_account, "multi-0", "payment_shared_orgs")["value"] == 3  # four fake orgs, one card
+    assert (
+        ind(by_account, "multi-0", "payment_shared_orgs")["value"] == 3
+    )  # four fake orgs, one card
     assert strength(by_account, "user-0", "payment_shared_orgs") == 0.0
 
 
@@ -49,7 +51,9 @@ def test_rubric_share(by_account: dict[str, dict[str, Any]]) -> None:
     assert strength(by_account, "hydra-0", "judge_share") == 0.0
 
 
-def test_finished_answer_explain_reasoning_counts_as_cot(by_account: dict[str, dict[str, Any]]) -> None:
+def test_finished_answer_explain_reasoning_counts_as_cot(
+    by_account: dict[str, dict[str, Any]],
+) -> None:
     assert ind(by_account, "slow-0", "cot_share")["value"] == 1.0
 
 
@@ -71,7 +75,9 @@ def test_eval_lab_pivots_too_but_is_exculpated(by_account: dict[str, dict[str, A
 
 def test_campus_nat_sign_up_ip_is_discounted(by_account: dict[str, dict[str, Any]]) -> None:
     campus = [a for a in by_account.values() if a["account_id"].startswith("campus-")]
-    measured = [a["indicators"]["signup_ip_day"] for a in campus if "signup_ip_day" in a["indicators"]]
+    measured = [
+        a["indicators"]["signup_ip_day"] for a in campus if "signup_ip_day" in a["indicators"]
+    ]
     assert measured and max(m["value"] for m in measured) >= 3  # a class signed up together
     assert all(m["strength"] <= 0.25 for m in measured)
 
@@ -127,13 +133,21 @@ def test_cot_elicitation_in_several_languages(text: str) -> None:
     assert _match(patterns.COT_ELICITATION, text)
 
 
-@pytest.mark.parametrize("text", ["What is the capital of France?", "Write a haiku about rain", "Translate 'hello' to German"])
+@pytest.mark.parametrize(
+    "text",
+    ["What is the capital of France?", "Write a haiku about rain", "Translate 'hello' to German"],
+)
 def test_plain_questions_are_not_cot(text: str) -> None:
     assert not _match(patterns.COT_ELICITATION, text)
 
 
 @pytest.mark.parametrize(
-    "text", ["Think in English, then answer in Chinese.", "用英文思考，再回答", "Reason using Japanese internally"]
+    "text",
+    [
+        "Think in English, then answer in Chinese.",
+        "用英文思考，再回答",
+        "Reason using Japanese internally",
+    ],
 )
 def test_thinking_language_coercion(text: str) -> None:
     assert _match(patterns.LANGUAGE_COERCION, text)

@@ -10,12 +10,12 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from world import MiniWorld
 
 from ircli.analysis.scoring import Label, adjusted_rand_index, kind_of, score
 from ircli.errors import IntegrityError, NotFoundError
 from ircli.services.analysis import analysis_step, analyze_incident, latest_analysis
 from ircli.services.incidents import incident_timeline, open_incident
-from world import MiniWorld
 
 
 @pytest.fixture
@@ -30,8 +30,19 @@ def files(world: MiniWorld, tmp_path: Path) -> dict[str, Path]:
 
 def test_analyze_files_json_contract(ircli: Any, files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "analysis.json"
-    r = ircli("analyze", "--requests", str(files["requests"]), "--accounts", str(files["accounts"]),
-              "--releases", str(files["releases"]), "-o", str(out), "--format", "json")
+    r = ircli(
+        "analyze",
+        "--requests",
+        str(files["requests"]),
+        "--accounts",
+        str(files["accounts"]),
+        "--releases",
+        str(files["releases"]),
+        "-o",
+        str(out),
+        "--format",
+        "json",
+    )
     assert r.code == 0, r.err
     data = json.loads(r.out)
     assert data == json.loads(out.read_text())
@@ -55,7 +66,13 @@ def test_analyze_table_for_people(ircli: Any, files: dict[str, Path]) -> None:
 
 def test_analyze_bad_input(ircli: Any, files: dict[str, Path], tmp_path: Path) -> None:
     assert ircli("analyze").code == 2
-    missing = ircli("analyze", "--requests", str(tmp_path / "nope.parquet"), "--accounts", str(files["accounts"]))
+    missing = ircli(
+        "analyze",
+        "--requests",
+        str(tmp_path / "nope.parquet"),
+        "--accounts",
+        str(files["accounts"]),
+    )
     assert missing.code == 3 and "no such file" in missing.err
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"account_id": "a"}\n')
@@ -70,13 +87,22 @@ def _add_evidence(ws: Any, incident: str, table: str, path: Path) -> None:
     dest = ws.store.files_dir / rel
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(data)
-    ws.store.append(incident, "evidence.added", {
-        "evidence_id": f"EV-{table}", "table": table, "records": 1,
-        "files": {"parquet": {"sha256": sha, "bytes": len(data), "path": str(rel)}},
-    }, ws.actor)
+    ws.store.append(
+        incident,
+        "evidence.added",
+        {
+            "evidence_id": f"EV-{table}",
+            "table": table,
+            "records": 1,
+            "files": {"parquet": {"sha256": sha, "bytes": len(data), "path": str(rel)}},
+        },
+        ws.actor,
+    )
 
 
-def test_analyze_incident_is_journaled_and_content_addressed(ws: Any, files: dict[str, Path]) -> None:
+def test_analyze_incident_is_journaled_and_content_addressed(
+    ws: Any, files: dict[str, Path]
+) -> None:
     inc = open_incident(ws, title="hydra").id
     for table in ("requests", "accounts", "releases"):
         _add_evidence(ws, inc, table, files[table])
@@ -89,7 +115,9 @@ def test_analyze_incident_is_journaled_and_content_addressed(ws: Any, files: dic
     assert any("Analysis AN-" in e.message for e in incident_timeline(ws, inc))
     step = analysis_step(ws, inc)
     assert step["alerted"] > 0 and step["cluster"]["accounts"]
-    assert set(step["alert_accounts"]) >= set(step["cluster"]["accounts"]) & set(step["alert_accounts"])
+    assert set(step["alert_accounts"]) >= set(step["cluster"]["accounts"]) & set(
+        step["alert_accounts"]
+    )
 
 
 def test_analyze_incident_refuses_altered_evidence(ws: Any, files: dict[str, Path]) -> None:
@@ -113,32 +141,53 @@ def test_adjusted_rand_index() -> None:
 
 def test_scorecard_counts_alerts_per_archetype() -> None:
     labels = [
-        Label("a1", "hydra_cot", "C1", "attack", 10), Label("a2", "hydra_cot", "C1", "attack", 30),
-        Label("b1", "background", None, "benign"), Label("p1", "ratelimit_evasion", "P1", "policy"),
+        Label("a1", "hydra_cot", "C1", "attack", 10),
+        Label("a2", "hydra_cot", "C1", "attack", 30),
+        Label("b1", "background", None, "benign"),
+        Label("p1", "ratelimit_evasion", "P1", "policy"),
     ]
-    analysis = {"accounts": [
-        {"account_id": "a1", "verdict": "alert", "cluster_id": "K"},
-        {"account_id": "a2", "verdict": "watch", "cluster_id": "K"},
-        {"account_id": "b1", "verdict": "clear", "cluster_id": None},
-        {"account_id": "p1", "verdict": "policy", "cluster_id": None},
-    ]}
+    analysis = {
+        "accounts": [
+            {"account_id": "a1", "verdict": "alert", "cluster_id": "K"},
+            {"account_id": "a2", "verdict": "watch", "cluster_id": "K"},
+            {"account_id": "b1", "verdict": "clear", "cluster_id": None},
+            {"account_id": "p1", "verdict": "policy", "cluster_id": None},
+        ]
+    }
     card = score(labels, analysis)
     assert card.recall["hydra_cot"][0] == 0.5
     assert card.fpr["background"][0] == 0.0
     assert card.exchange_recall == 0.25
     assert card.policy_routing == (1.0, 1)
     assert not card.passed
-    assert kind_of("ratelimit_evasion", "P1") == "policy" and kind_of("campus_nat", None) == "benign"
+    assert (
+        kind_of("ratelimit_evasion", "P1") == "policy" and kind_of("campus_nat", None) == "benign"
+    )
 
 
 def test_demo_score_command(tmp_path: Path) -> None:
     from ircli.cli.demo_score import score as score_cmd
 
     labels = tmp_path / "labels.jsonl"
-    labels.write_text('{"account_id": "a", "archetype": "hydra_cot", "campaign_id": "C1", "is_attack": true}\n')
+    labels.write_text(
+        '{"account_id": "a", "archetype": "hydra_cot", "campaign_id": "C1", "is_attack": true}\n'
+    )
     analysis = tmp_path / "analysis.json"
-    analysis.write_text(json.dumps({"accounts": [{"account_id": "a", "verdict": "alert", "cluster_id": "K", "requests": 5}]}))
+    analysis.write_text(
+        json.dumps(
+            {
+                "accounts": [
+                    {"account_id": "a", "verdict": "alert", "cluster_id": "K", "requests": 5}
+                ]
+            }
+        )
+    )
     r = CliRunner().invoke(score_cmd, ["--labels", str(labels), "--analysis", str(analysis)])
     assert r.exit_code == 0 and "hydra_cot" in r.output and "1.000" in r.output
     analysis.write_text("not json")
-    assert CliRunner().invoke(score_cmd, ["--labels", str(labels), "--analysis", str(analysis)]).exit_code != 0
+    assert (
+        CliRunner()
+        .invoke(score_cmd, ["--labels", str(labels), "--analysis", str(analysis)])
+        .exit_code
+        != 0
+    )

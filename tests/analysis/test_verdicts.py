@@ -6,9 +6,9 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+from world import MiniWorld
 
 from ircli.analysis.verdicts import judge
-from world import MiniWorld
 
 ATTACKS = ["cot_hydra", "multilingual", "rubric_grading", "slow_and_low", "agentic_coding"]
 BENIGN = [
@@ -30,21 +30,29 @@ def _verdicts(world: MiniWorld, result: dict[str, Any]) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("archetype", ATTACKS)
-def test_every_attack_account_is_alerted(world: MiniWorld, result: dict[str, Any], archetype: str) -> None:
+def test_every_attack_account_is_alerted(
+    world: MiniWorld, result: dict[str, Any], archetype: str
+) -> None:
     assert set(_verdicts(world, result)[archetype]) == {"alert"}
 
 
 @pytest.mark.parametrize("archetype", BENIGN)
-def test_no_benign_look_alike_is_alerted(world: MiniWorld, result: dict[str, Any], archetype: str) -> None:
+def test_no_benign_look_alike_is_alerted(
+    world: MiniWorld, result: dict[str, Any], archetype: str
+) -> None:
     assert "alert" not in _verdicts(world, result)[archetype]
 
 
-def test_content_identical_contract_work_is_held_at_watch(world: MiniWorld, result: dict[str, Any]) -> None:
+def test_content_identical_contract_work_is_held_at_watch(
+    world: MiniWorld, result: dict[str, Any]
+) -> None:
     # Same prompts as the hydra: content alone is strong, the contract holds it back.
     assert set(_verdicts(world, result)["contracted_synthetic_data"]) == {"watch"}
 
 
-def test_rate_limit_evasion_is_policy_not_distillation(world: MiniWorld, result: dict[str, Any]) -> None:
+def test_rate_limit_evasion_is_policy_not_distillation(
+    world: MiniWorld, result: dict[str, Any]
+) -> None:
     assert set(_verdicts(world, result)["rate_limit_evasion"]) == {"policy"}
 
 
@@ -70,20 +78,32 @@ def test_content_alone_never_alerts() -> None:
     strong_content = {"cot_share": 1.0, "template_breadth": 1.0, "output_input_ratio": 1.0}
     assert judge(strong_content, has_text=True).verdict == "watch"
     assert judge({**strong_content, "proxy_share": 1.0}, has_text=True).verdict == "alert"
-    assert judge({**strong_content, "proxy_share": 1.0, "contract_flags": 1.0}, has_text=True).verdict == "watch"
+    assert (
+        judge({**strong_content, "proxy_share": 1.0, "contract_flags": 1.0}, has_text=True).verdict
+        == "watch"
+    )
 
 
 def test_timing_alone_does_not_back_content() -> None:
-    assert judge({"cot_share": 1.0, "gap_regularity": 1.0, "round_the_clock": 1.0}, has_text=True).verdict == "watch"
+    assert (
+        judge(
+            {"cot_share": 1.0, "gap_regularity": 1.0, "round_the_clock": 1.0}, has_text=True
+        ).verdict
+        == "watch"
+    )
 
 
 def test_template_without_harvesting_content_is_not_content() -> None:
     # Batch ETL and bulk generation: one template, distinct payloads, short outputs.
-    j = judge({"template_breadth": 1.0, "single_turn_share": 1.0, "proxy_share": 1.0}, has_text=True)
+    j = judge(
+        {"template_breadth": 1.0, "single_turn_share": 1.0, "proxy_share": 1.0}, has_text=True
+    )
     assert j.verdict != "alert"
 
 
-def test_without_prompt_text_economics_still_finds_the_hydra(world: MiniWorld, hashed_result: dict[str, Any]) -> None:
+def test_without_prompt_text_economics_still_finds_the_hydra(
+    world: MiniWorld, hashed_result: dict[str, Any]
+) -> None:
     verdicts = _verdicts(world, hashed_result)
     assert hashed_result["summary"]["content_source"] == "hashes and token economics"
     assert set(verdicts["cot_hydra"]) == {"alert"}

@@ -37,14 +37,22 @@ class MiniWorld:
         self.rng = random.Random(self.seed)
         self._n = 0
 
-    def account(self, account_id: str, archetype: str, campaign: str | None = None, **kw: Any) -> str:
+    def account(
+        self, account_id: str, archetype: str, campaign: str | None = None, **kw: Any
+    ) -> str:
         row = {
             "account_id": account_id,
             "org_id": kw.pop("org_id", f"org-{account_id}"),
-            "created_at": kw.pop("created_at", T0 - timedelta(days=self.rng.randint(30, 900), minutes=self.rng.randint(0, 1440))),
+            "created_at": kw.pop(
+                "created_at",
+                T0 - timedelta(days=self.rng.randint(30, 900), minutes=self.rng.randint(0, 1440)),
+            ),
             "email_domain": kw.pop("email_domain", f"{account_id}.example"),
             "signup_path": kw.pop("signup_path", "standard"),
-            "signup_ip": kw.pop("signup_ip", f"10.{self.rng.randint(0, 255)}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}"),
+            "signup_ip": kw.pop(
+                "signup_ip",
+                f"10.{self.rng.randint(0, 255)}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}",
+            ),
             "payment_fingerprint": kw.pop("payment_fingerprint", sha("pay" + account_id)[:16]),
             "card_bin": kw.pop("card_bin", "400000"),
             "billing_country": kw.pop("billing_country", "US"),
@@ -66,7 +74,8 @@ class MiniWorld:
             "account_id": account_id,
             "org_id": kw.pop("org_id", None),
             "api_key_id": None,
-            "src_ip": kw.pop("src_ip", None) or f"10.{hash(account_id) % 200}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}",
+            "src_ip": kw.pop("src_ip", None)
+            or f"10.{hash(account_id) % 200}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}",
             "asn": kw.pop("asn", 64512),
             "asn_type": kw.pop("asn_type", "isp"),
             "country": kw.pop("country", "US"),
@@ -92,7 +101,14 @@ class MiniWorld:
         reqs = self.requests
         if drop_text:
             reqs = [{**r, "prompt_text": None} for r in reqs]
-        req = pa.Table.from_pylist([{k: r[k] for k in field_names("requests")} for r in reqs], schema=arrow_schema("requests"))
+        req = pa.Table.from_pylist(
+            [{k: r[k] for k in field_names("requests")} for r in reqs],
+            schema=arrow_schema("requests"),
+        )
         acc = pa.Table.from_pylist(self.accounts, schema=arrow_schema("accounts"))
-        rel = pa.Table.from_pylist(self.releases, schema=arrow_schema("releases")) if self.releases else None
+        rel = (
+            pa.Table.from_pylist(self.releases, schema=arrow_schema("releases"))
+            if self.releases
+            else None
+        )
         return req, acc, rel
