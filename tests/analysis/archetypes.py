@@ -19,10 +19,7 @@ def _spread(w: MiniWorld, n: int, *, days: int = DAYS, human: bool = False) -> l
     out = []
     for _ in range(n):
         day = w.rng.randrange(days)
-        if human:
-            sec = w.rng.randint(9 * 3600, 18 * 3600)
-        else:
-            sec = w.rng.randint(0, 86399)
+        sec = w.rng.randint(9 * 3600, 18 * 3600) if human else w.rng.randint(0, 86399)
         out.append(T0 + timedelta(days=day, seconds=sec))
     return sorted(out)
 

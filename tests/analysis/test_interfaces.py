@@ -126,7 +126,7 @@ def test_analyze_incident_refuses_altered_evidence(ws: Any, files: dict[str, Pat
         analyze_incident(ws, inc)
     for table in ("requests", "accounts"):
         _add_evidence(ws, inc, table, files[table])
-    event = list(ws.store.events(inc, types=["evidence.added"]))[0]
+    event = next(iter(ws.store.events(inc, types=["evidence.added"])))
     target = ws.store.files_dir / event.payload["files"]["parquet"]["path"]
     target.write_bytes(target.read_bytes() + b"x")
     with pytest.raises(IntegrityError):
