@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from ircli.cli.output import emit_json, emit_table, info, json_option
-from ircli.errors import ValidationError
 
 
 @click.command("score")
@@ -30,28 +28,9 @@ from ircli.errors import ValidationError
 def score(labels_path: Path, analysis_path: Path, as_json: bool) -> None:
     """Per-archetype recall and false-positive rate, exchange-weighted recall, policy
     routing and cluster agreement (adjusted Rand index) of an analysis."""
-    from ircli.analysis.scoring import load_labels
-    from ircli.analysis.scoring import score as run_score
+    from ircli.services.analysis import score_files
 
-    labels = load_labels(labels_path)
-    try:
-        analysis = json.loads(analysis_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ValidationError(
-            f"no such analysis file: {analysis_path}",
-            hint="write one with: ircli analyze ... -o FILE",
-        ) from exc
-    except json.JSONDecodeError as exc:
-        raise ValidationError(
-            f"{analysis_path.name} is not JSON: {exc.msg}",
-            hint="pass the JSON written by ircli analyze -o",
-        ) from exc
-    if not isinstance(analysis, dict) or not isinstance(analysis.get("accounts"), list):
-        raise ValidationError(
-            f"{analysis_path.name} is not an analysis result",
-            hint="pass the JSON written by ircli analyze -o",
-        )
-    card = run_score(labels, analysis)
+    card = score_files(labels_path, analysis_path)
     if as_json:
         emit_json(card.to_dict())
     else:

@@ -24,6 +24,7 @@ from ircli.services.workspace import Workspace
 
 if TYPE_CHECKING:
     from ircli.analysis.engine import AnalysisResult
+    from ircli.analysis.scoring import Scorecard
 
 EVENT = "analysis.completed"
 TABLES = ("requests", "accounts", "releases")
@@ -216,3 +217,26 @@ def _describe(p: dict[str, Any]) -> str:
         f"{v.get('alert', 0)} alert, {v.get('watch', 0)} watch, {v.get('policy', 0)} policy; "
         f"{s.get('clusters', 0)} clusters"
     )
+
+
+def score_files(labels: Path, analysis: Path) -> Scorecard:
+    """Score an analysis JSON file against a labelled world's labels file."""
+    from ircli.analysis.scoring import load_labels, score
+
+    found = load_labels(labels)
+    try:
+        data = json.loads(analysis.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise NotFoundError(
+            f"no such analysis file: {analysis}", hint="write one with: ircli analyze ... -o FILE"
+        ) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(
+            f"{analysis.name} is not JSON", hint="pass the JSON written by ircli analyze -o"
+        ) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("accounts"), list):
+        raise ValidationError(
+            f"{analysis.name} is not an analysis result",
+            hint="pass the JSON written by ircli analyze -o",
+        )
+    return score(found, data)
