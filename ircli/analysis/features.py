@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     import duckdb
 
 
+SAMPLE = 96  # prompts per account that the content patterns read (at most, about)
+
+
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -66,13 +69,17 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE ak AS
         WITH x AS (
-            -- Instructions sit at the ends of a prompt; long pasted payloads (documents, tool
-            -- output) in the middle only cost regex time.
-            SELECT account_id,
-                   lower(CASE WHEN length(prompt_text) > 600
-                              THEN left(prompt_text, 400) || chr(10) || right(prompt_text, 200)
-                              ELSE prompt_text END) AS p
-            FROM requests WHERE prompt_text IS NOT NULL
+            -- Content shares are proportions: a deterministic sample of about SAMPLE prompts
+            -- per account estimates them well, and keeps the regex work bounded by the number
+            -- of accounts rather than of requests. Instructions sit at the ends of a prompt;
+            -- long pasted payloads (documents, tool output) in the middle only cost time.
+            SELECT r.account_id,
+                   lower(CASE WHEN length(r.prompt_text) > 600
+                              THEN left(r.prompt_text, 400) || chr(10) || right(r.prompt_text, 200)
+                              ELSE r.prompt_text END) AS p
+            FROM requests r JOIN f_base b ON b.account_id = r.account_id
+            WHERE r.prompt_text IS NOT NULL
+              AND (b.n <= {SAMPLE} OR hash(r.request_id) % 1000003 < 1000003 * {SAMPLE} / b.n)
         ), y AS (
             SELECT account_id,
                    regexp_matches(p, {_lit(patterns.COT_ELICITATION)}) AS cot,
@@ -294,8 +301,8 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
 def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None:
     """Run every measurement and join them into ``features`` (one row per account)."""
     prepare(con)
-    content(con, text=text)
     behaviour(con)
+    content(con, text=text)
     timing(con)
     lifecycle(con, releases=releases)
     identity(con)
