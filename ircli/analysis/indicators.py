@@ -240,6 +240,16 @@ CATALOGUE: tuple[Indicator, ...] = (
         "typical rate relative to the peer ceiling",
     ),
     Indicator(
+        "rate_limit_pressure",
+        "coordination",
+        "f.limited_share - peer.med_limited",
+        # Hitting the limit again and again while linked accounts carry the same load.
+        "least(1.0, greatest(0.0, (v - 0.01) / 0.04))"
+        " * CASE WHEN coalesce(cf.size, 1) >= 2 THEN 1.0 ELSE 0.0 END",
+        "{value:.1%} more of its requests are rate-limited than its peers', with linked accounts beside it (percentile {percentile:.0%})",
+        "share of rate-limited requests above the peer median",
+    ),
+    Indicator(
         "relay_heterogeneity",
         "coordination",
         "CASE WHEN f.n >= 20 THEN (1 - f.end_user_share) * least(1.0, (greatest(f.n_ua, 1) + greatest(f.n_sys, 1) + greatest(f.n_countries, 1) - 3) / (3.0 * greatest(peer.p90_hetero, 2))) END",
@@ -288,6 +298,7 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
                median(out_in) AS med_out_in,
                median(single_turn) AS med_single_turn,
                median(thinking_share) AS med_thinking,
+               median(limited_share) AS med_limited,
                median(cohort_accts) AS med_cohort,
                quantile_cont(greatest(n_ua, 1) + greatest(n_sys, 1) + greatest(n_countries, 1) - 3, 0.9) AS p90_hetero,
                -- a ceiling needs enough peers to be one

@@ -37,6 +37,7 @@ TOKEN_KINDS: dict[str, tuple[str, float]] = {
 
 DISCOUNT_FROM = 20  # tokens shared by at most this many accounts keep their full weight
 LINK_THRESHOLD = 0.7
+FULL_LIFT = 8  # a pair seen 8x more often than its parts' popularity predicts counts fully
 MAX_ROUNDS = 60
 
 KIND_WORDS = {
@@ -162,19 +163,27 @@ def link(con: duckdb.DuckDBPyConnection) -> None:
         ), pair AS (
             SELECT [a.kind, b.kind] AS kinds,
                    a.kind || ':' || a.tok || '|' || b.kind || ':' || b.tok AS tok, a.account_id,
-                   -- a pair is as rare as the pair is: its parts are not discounted on their own
+                   a.deg AS deg_a, b.deg AS deg_b,
                    {_weight_sql("a.kind", "2")} + {_weight_sql("b.kind", "2")} AS w0
             FROM tokens a JOIN tokens b
               ON a.account_id = b.account_id AND a.grp < b.grp
         ), pair_deg AS (
-            SELECT kinds, tok, account_id, count(*) OVER (PARTITION BY tok) AS deg, w0 FROM pair
+            -- A pair counts as far as its parts co-occur more than chance would make them:
+            -- a popular prompt and a common rhythm meet in many accounts by themselves.
+            SELECT kinds, tok, account_id, count(*) OVER (PARTITION BY tok) AS deg,
+                   w0, deg_a, deg_b
+            FROM pair
+        ), pair_w AS (
+            SELECT kinds, tok, account_id, deg,
+                   w0 * {_discount("deg")}
+                      * least(1.0, greatest(0.0, ln(deg * (SELECT count(*) FROM f_base)
+                                                     / (deg_a * deg_b)::DOUBLE) / ln({FULL_LIFT})))
+                   AS weight
+            FROM pair_deg WHERE deg >= 2
         )
         SELECT kinds, tok, account_id, deg, weight FROM single WHERE weight >= {LINK_THRESHOLD}
         UNION ALL
-        SELECT kinds, tok, account_id, deg,
-               w0 * {_discount("deg")} AS weight
-        FROM pair_deg
-        WHERE deg >= 2 AND w0 * {_discount("deg")} >= {LINK_THRESHOLD}
+        SELECT kinds, tok, account_id, deg, weight FROM pair_w WHERE weight >= {LINK_THRESHOLD}
         """
     )
 

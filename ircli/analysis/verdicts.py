@@ -92,7 +92,9 @@ def judge(
         # Machine timing strengthens other backing evidence but never stands in for it.
         backing = min(1.0, backing + 0.2 * fam["timing"])
     exculpatory = fam["exculpatory"]
-    balancing = strengths.get("rate_limit_balancing", 0.0)
+    balancing = max(
+        strengths.get("rate_limit_balancing", 0.0), strengths.get("rate_limit_pressure", 0.0)
+    )
     score = round(content * backing * (1.0 - exculpatory), 4)
     if content >= ALERT_AT and backing >= ALERT_AT and exculpatory < ALERT_AT:
         verdict = "alert"
