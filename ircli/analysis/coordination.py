@@ -13,8 +13,43 @@ if TYPE_CHECKING:
     import duckdb
 
 
+def shared_templates(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_tshare``: how many *other harvesting* accounts run this account's templates.
+
+    One curriculum split across many accounts shows as one template carrying a good part
+    of each account's traffic, with the payloads differing. A popular tool's template is
+    shared too, but by accounts whose content is not harvesting: only templates whose
+    users are mostly harvesting count.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_tshare AS
+        WITH h AS (
+            SELECT account_id,
+                   (cot >= 0.25 * n_text OR judge >= 0.25 * n_text OR lang >= 0.15 * n_text
+                    OR rewrite >= 0.15 * n_text) AS harvesting
+            FROM f_content WHERE n_text > 0
+        ), use AS (
+            SELECT t.account_id, t.key FROM acct_tmpl t JOIN f_content c USING (account_id)
+            -- a handful of prompts shows no template, only common phrasing
+            WHERE t.n >= 0.15 * c.n_text AND c.mean_len >= 48 AND c.n_text >= 10
+        ), tk AS (
+            SELECT use.key, count(*) AS users, count(*) FILTER (WHERE h.harvesting) AS harvesters
+            FROM use JOIN h USING (account_id) GROUP BY use.key
+        )
+        SELECT use.account_id,
+               max(tk.harvesters - CASE WHEN h.harvesting THEN 1 ELSE 0 END) AS template_siblings,
+               max(tk.harvesters::DOUBLE / tk.users) AS template_harvest_share
+        FROM use JOIN tk USING (key) JOIN h USING (account_id)
+        WHERE tk.users >= 2
+        GROUP BY use.account_id
+        """
+    )
+
+
 def build(con: duckdb.DuckDBPyConnection) -> None:
     """``f_cluster(root, ...)``: synchronisation, sharding and shared-template measures."""
+    shared_templates(con)
     # Synchronisation: per active account-hour, how many other members are active in that
     # same hour, against what their activity spread over the cluster's span would give.
     con.execute(

@@ -240,6 +240,14 @@ CATALOGUE: tuple[Indicator, ...] = (
         "typical rate relative to the peer ceiling",
     ),
     Indicator(
+        "shared_harvest_template",
+        "coordination",
+        "ts.template_siblings",
+        "least(1.0, greatest(0.0, (v - 2) / 6.0)) * least(1.0, greatest(0.0, (ts.template_harvest_share - 0.6) / 0.3))",
+        "{value:.0f} other harvesting account(s) run the same prompt template with different payloads (percentile {percentile:.0%})",
+        "other accounts with harvesting content that share a main template",
+    ),
+    Indicator(
         "rate_limit_pressure",
         "coordination",
         "f.limited_share - peer.med_limited",
@@ -321,6 +329,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> list[str]:
         LEFT JOIN peer USING (peer_group)
         LEFT JOIN clusters c USING (account_id)
         LEFT JOIN f_cluster cf ON cf.root = c.root
+        LEFT JOIN f_tshare ts USING (account_id)
         """
     )
     cols = []
@@ -337,6 +346,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> list[str]:
         SELECT i.*, {", ".join(cols)}
         FROM ind_v i JOIN features f USING (account_id)
         LEFT JOIN f_cluster cf ON cf.root = i.root
+        LEFT JOIN f_tshare ts USING (account_id)
         """
     )
     return [ind.name for ind in CATALOGUE]

@@ -84,7 +84,8 @@ def judge(
     # way no pattern knows, the token economics of harvesting (long outputs and thinking
     # for short inputs) still carry the content family, discounted.
     content = min(1.0, own + 0.3 * economics) if own >= 0.2 else own
-    content = max(content, 0.8 * economics)
+    # Where the text is there and shows nothing, economics alone stays below an alert.
+    content = max(content, (0.45 if has_text else 0.8) * economics)
     # Filler traffic dilutes an account's own shares; its cluster's content still counts.
     content = max(content, cluster_content)
     backing = max(fam["identity"], fam["coordination"])
