@@ -162,6 +162,24 @@ def behaviour(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def overlap(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_overlap``: share of an account's requests whose prompt some other account sent too.
+
+    A curriculum split between accounts is disjoint by construction; people using the same
+    tool or course ask the same things.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_overlap AS
+        WITH senders AS (
+            SELECT ph, count(DISTINCT account_id) AS k FROM rq WHERE ph IS NOT NULL GROUP BY ph
+        )
+        SELECT r.account_id, avg(CASE WHEN s.k > 1 THEN 1.0 ELSE 0.0 END) AS shared_prompt_share
+        FROM rq r JOIN senders s USING (ph) GROUP BY r.account_id
+        """
+    )
+
+
 def timing(con: duckdb.DuckDBPyConnection) -> None:
     """Automation regularity (spread of gaps between requests) and rate profile."""
     con.execute(
@@ -304,6 +322,7 @@ def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None
     behaviour(con)
     content(con, text=text)
     timing(con)
+    overlap(con)
     lifecycle(con, releases=releases)
     identity(con)
     con.execute(
@@ -312,6 +331,7 @@ def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None
         SELECT b.*, c.* EXCLUDE (account_id), tm.* EXCLUDE (account_id),
                rt.* EXCLUDE (account_id), l.* EXCLUDE (account_id),
                i.* EXCLUDE (account_id), s.* EXCLUDE (account_id),
+               coalesce(o.shared_prompt_share, 0.0) AS shared_prompt_share,
                coalesce(i.org_id, b.req_org) AS org,
                coalesce(i.tier, 'unknown') AS peer_group
         FROM f_base b
@@ -321,5 +341,6 @@ def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None
         LEFT JOIN f_life l USING (account_id)
         LEFT JOIN f_ident i USING (account_id)
         LEFT JOIN f_sys s USING (account_id)
+        LEFT JOIN f_overlap o USING (account_id)
         """
     )

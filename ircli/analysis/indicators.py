@@ -243,8 +243,10 @@ CATALOGUE: tuple[Indicator, ...] = (
         "shared_harvest_template",
         "coordination",
         "ts.template_siblings",
-        "least(1.0, greatest(0.0, (v - 2) / 6.0)) * least(1.0, greatest(0.0, (ts.template_harvest_share - 0.6) / 0.3))",
-        "{value:.0f} other harvesting account(s) run the same prompt template with different payloads (percentile {percentile:.0%})",
+        "least(1.0, greatest(0.0, (v - 2) / 6.0)) * least(1.0, greatest(0.0, (ts.template_harvest_share - 0.6) / 0.3))"
+        # a split curriculum is disjoint: prompts other accounts also sent speak against it
+        " * least(1.0, greatest(0.0, (0.4 - f.shared_prompt_share) / 0.3))",
+        "{value:.0f} other harvesting account(s) run the same prompt template, each with its own payloads (percentile {percentile:.0%})",
         "other accounts with harvesting content that share a main template",
     ),
     Indicator(
