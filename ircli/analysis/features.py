@@ -56,7 +56,7 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
             """
             CREATE OR REPLACE TEMP TABLE f_content AS
             SELECT account_id, 0 AS n_text, 0 AS cot, 0 AS lang, 0 AS judge, 0 AS rewrite,
-                   0 AS bench, 0 AS coding, NULL::DOUBLE AS mean_len, 0.0 AS top_template_share, NULL::UBIGINT AS top_key
+                   0 AS bench, 0 AS coding, 0 AS harvest, NULL::DOUBLE AS mean_len, 0.0 AS top_template_share, NULL::UBIGINT AS top_key
             FROM rq GROUP BY account_id
             """
         )
@@ -97,7 +97,7 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
         SELECT account_id, pk, sk, count(*) AS n,
                sum(cot::INT) AS cot, sum(lang::INT) AS lang, sum(judge::INT) AS judge,
                sum(rewrite::INT) AS rewrite, sum(bench::INT) AS bench, sum(coding::INT) AS coding,
-               sum(len) AS len
+               sum((cot OR judge OR lang OR rewrite)::INT) AS harvest, sum(len) AS len
         FROM y GROUP BY account_id, pk, sk
         """
     )
@@ -115,7 +115,8 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
         WITH c AS (
             SELECT account_id, sum(n) AS n_text, sum(cot) AS cot, sum(lang) AS lang,
                    sum(judge) AS judge, sum(rewrite) AS rewrite, sum(bench) AS bench,
-                   sum(coding) AS coding, sum(len)::DOUBLE / sum(n) AS mean_len
+                   sum(coding) AS coding, sum(harvest) AS harvest,
+                   sum(len)::DOUBLE / sum(n) AS mean_len
             FROM ak GROUP BY account_id
         ), top AS (
             SELECT account_id, arg_max(key, n) AS top_key, max(n) AS top_n

@@ -60,6 +60,15 @@ CATALOGUE: tuple[Indicator, ...] = (
         True,
     ),
     Indicator(
+        "harvest_share",
+        "content",
+        _share("harvest"),
+        ramp(0.15, 0.5),
+        "{value:.0%} of prompts ask for reasoning traces, grading or safe rewrites, of any kind (peer percentile {percentile:.0%})",
+        "share of prompts in any harvesting class (a relay mixes several tenants' kinds)",
+        True,
+    ),
+    Indicator(
         "language_coercion_share",
         "content",
         _share("lang"),
