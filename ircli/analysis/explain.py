@@ -55,6 +55,13 @@ def reasons(
         (name for name, s in strengths.items() if s >= SHOW_FROM),
         key=lambda name: -strengths[name],
     )
+    # The strongest indicator of each family first, so the backing family is always named,
+    # then the rest by strength.
+    firsts: list[str] = []
+    for name in ranked:
+        if BY_NAME[name].family not in {BY_NAME[n].family for n in firsts}:
+            firsts.append(name)
+    ranked = firsts + [n for n in ranked if n not in firsts]
     lines = [verdict_line(j, has_text=has_text)]
     lines += [
         f"[{BY_NAME[name].family}] {indicator_reason(name, values.get(name), percentiles.get(name))}"
