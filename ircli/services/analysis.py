@@ -87,13 +87,22 @@ def evidence_inputs(ws: Workspace, incident: str) -> dict[str, list[dict[str, An
 
 
 def analyze_incident(
-    ws: Workspace, incident: str, *, memory_limit: str = "3GB"
+    ws: Workspace, incident: str, *, memory_limit: str = "3GB", reuse: bool = False
 ) -> IncidentAnalysis:
-    """Analyse an incident's evidence, store the result and journal ``analysis.completed``."""
+    """Analyse an incident's evidence, store the result and journal ``analysis.completed``.
+
+    With ``reuse``, an earlier analysis of exactly the same evidence is returned instead
+    of running again (a playbook step re-run after a crash must not double-journal).
+    """
     from ircli.analysis import analyze
 
     incident = resolve_incident_id(ws, incident)
     inputs = evidence_inputs(ws, incident)
+    if reuse:
+        wanted = _input_list(inputs)
+        for event in ws.store.events(incident, types=[EVENT]):
+            if event.payload.get("inputs") == wanted:
+                return latest_analysis(ws, incident, seq=event.seq)
     for table in ("requests", "accounts"):
         if not inputs[table]:
             raise NotFoundError(
@@ -126,11 +135,7 @@ def analyze_incident(
     analysis_id = "AN-" + sha[:8]
     payload = {
         "analysis_id": analysis_id,
-        "inputs": [
-            {k: item[k] for k in ("evidence_id", "table", "sha256", "records")}
-            for items in inputs.values()
-            for item in items
-        ],
+        "inputs": _input_list(inputs),
         "result_sha256": sha,
         "result_path": str(stored.relative_to(files_dir)),
         "summary": result["summary"],
@@ -139,12 +144,22 @@ def analyze_incident(
     return IncidentAnalysis(analysis_id, incident, event.seq, sha, stored, result)
 
 
-def latest_analysis(ws: Workspace, incident: str) -> IncidentAnalysis:
-    """The incident's most recent analysis, its stored result checked against the journal."""
+def _input_list(inputs: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [
+        {k: item[k] for k in ("evidence_id", "table", "sha256", "records")}
+        for items in inputs.values()
+        for item in items
+    ]
+
+
+def latest_analysis(ws: Workspace, incident: str, *, seq: int | None = None) -> IncidentAnalysis:
+    """The incident's most recent analysis (or the one journaled at ``seq``), its stored
+    result checked against the journal."""
     incident = resolve_incident_id(ws, incident)
     last = None
     for event in ws.store.events(incident, types=[EVENT]):
-        last = event
+        if seq is None or event.seq == seq:
+            last = event
     if last is None:
         raise NotFoundError(
             f"{incident} has no analysis yet", hint=f"run: ircli analyze {incident}"
@@ -163,28 +178,74 @@ def latest_analysis(ws: Workspace, incident: str) -> IncidentAnalysis:
 
 
 def analysis_step(ws: Workspace, incident: str, **params: Any) -> dict[str, Any]:
-    """The playbook ``analyze`` step: run the analysis; return its summary and top cluster.
+    """The playbook ``analyze`` step: run (or reuse) the analysis; return what steps need.
 
-    The returned dict is what ``when:`` conditions see (``alerted``, ``verdicts``,
-    ``clusters``, …) plus ``cluster``: the accounts of the highest-scoring alert cluster
-    and ``alert_accounts``, for the expand and contain steps that follow.
+    The returned dict is what ``when:`` conditions see: the summary (``alerted``,
+    ``verdicts``, ``clusters``, …), ``alert_accounts`` (how many accounts alert),
+    ``cluster_id`` and ``cluster`` (the highest-scoring alert cluster, or the one holding
+    the ``seeds`` when given) and ``alert_account_ids`` for the contain step.
     """
-    unknown = set(params) - {"memory_limit"}
+    unknown = set(params) - {"memory_limit", "seeds", "window"}
     if unknown:
         raise ValidationError(f"unknown analyze step parameter(s): {', '.join(sorted(unknown))}")
-    done = analyze_incident(ws, incident, memory_limit=str(params.get("memory_limit", "3GB")))
-    result = done.result
-    alert_clusters = [c for c in result["clusters"] if c.get("verdicts", {}).get("alert", 0)]
-    top = alert_clusters[0] if alert_clusters else None
-    out = dict(result["summary"])
-    out["analysis_id"] = done.analysis_id
-    out["cluster"] = (
-        {"cluster_id": top["cluster_id"], "accounts": top["accounts"], "score": top["score"]}
-        if top
-        else None
+    done = analyze_incident(
+        ws, incident, memory_limit=str(params.get("memory_limit", "3GB")), reuse=True
     )
-    out["alert_accounts"] = [a["account_id"] for a in result["accounts"] if a["verdict"] == "alert"]
+    result = done.result
+    seeds = _seed_list(params.get("seeds"))
+    clusters = result["clusters"]
+    if seeds:
+        # The clusters the seeds fell into, largest first: the operation behind them.
+        chosen = [c for c in clusters if seeds & set(c["accounts"])]
+        chosen.sort(key=lambda c: -len(c["accounts"]))
+    else:
+        chosen = [c for c in clusters if c.get("verdicts", {}).get("alert", 0)]
+    top = chosen[0] if chosen else None
+    alert_ids = [a["account_id"] for a in result["accounts"] if a["verdict"] == "alert"]
+    out = dict(result["summary"])
+    out.update(
+        {
+            "analysis_id": done.analysis_id,
+            "alert_accounts": len(alert_ids),
+            "alert_account_ids": alert_ids,
+            "cluster_id": top["cluster_id"] if top else None,
+            "cluster": (
+                {
+                    "cluster_id": top["cluster_id"],
+                    "accounts": top["accounts"],
+                    "score": top["score"],
+                }
+                if top
+                else None
+            ),
+            "linked_accounts": sorted({a for c in chosen for a in c["accounts"]} | seeds),
+        }
+    )
     return out
+
+
+def _seed_list(value: Any) -> set[str]:
+    if not value:
+        return set()
+    if isinstance(value, str):
+        return {v.strip() for v in value.replace("\n", ",").split(",") if v.strip()}
+    return {str(v) for v in value}
+
+
+class AnalysisStep:
+    """The ``analysis.assess`` / ``analysis.expand`` step handler (entry points ircli.steps)."""
+
+    def run(self, ctx: Any) -> Any:
+        """Run the analysis for the step's incident and return the step's outputs."""
+        from ircli.services.steps import StepResult
+
+        outputs = analysis_step(ctx.ws, ctx.incident, **dict(ctx.params))
+        summary = (
+            f"{outputs['accounts']} accounts analysed: {outputs['alert_accounts']} alert, "
+            f"{outputs['verdicts']['watch']} watch, {outputs['verdicts']['policy']} policy; "
+            f"{outputs['clusters']} clusters"
+        )
+        return StepResult(outputs=outputs, summary=summary)
 
 
 def store_result(files_dir: Path, result: dict[str, Any]) -> tuple[str, Path]:

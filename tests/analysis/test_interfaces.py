@@ -9,7 +9,6 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 from world import MiniWorld
 
 from ircli.analysis.scoring import Label, adjusted_rand_index, kind_of, score
@@ -113,11 +112,20 @@ def test_analyze_incident_is_journaled_and_content_addressed(
     assert event.payload["summary"]["alerted"] == done.summary["alerted"] > 0
     assert latest_analysis(ws, inc).result == done.result
     assert any("Analysis AN-" in e.message for e in incident_timeline(ws, inc))
-    step = analysis_step(ws, inc)
-    assert step["alerted"] > 0 and step["cluster"]["accounts"]
-    assert set(step["alert_accounts"]) >= set(step["cluster"]["accounts"]) & set(
-        step["alert_accounts"]
-    )
+    step = analysis_step(ws, inc, seeds="hydra-0, hydra-1")
+    assert step["alert_accounts"] == done.summary["alerted"] > 0
+    assert step["cluster_id"] == step["cluster"]["cluster_id"]
+    assert {f"hydra-{i}" for i in range(6)} <= set(step["cluster"]["accounts"])
+    assert {f"hydra-{i}" for i in range(6)} <= set(step["alert_account_ids"])
+    # A re-run of the step (after a crash) reuses the analysis of the same evidence.
+    assert len(list(ws.store.events(inc, types=["analysis.completed"]))) == 1
+
+
+def test_step_handlers_are_installed() -> None:
+    from ircli.services.steps import get_handler
+
+    assert hasattr(get_handler("analysis.assess"), "run")
+    assert hasattr(get_handler("analysis.expand"), "run")
 
 
 def test_analyze_incident_refuses_altered_evidence(ws: Any, files: dict[str, Path]) -> None:
@@ -165,29 +173,18 @@ def test_scorecard_counts_alerts_per_archetype() -> None:
     )
 
 
-def test_demo_score_command(tmp_path: Path) -> None:
-    from ircli.cli.demo_score import score as score_cmd
-
+def test_demo_score_command(ircli: Any, tmp_path: Path) -> None:
     labels = tmp_path / "labels.jsonl"
     labels.write_text(
         '{"account_id": "a", "archetype": "hydra_cot", "campaign_id": "C1", "is_attack": true}\n'
     )
     analysis = tmp_path / "analysis.json"
-    analysis.write_text(
-        json.dumps(
-            {
-                "accounts": [
-                    {"account_id": "a", "verdict": "alert", "cluster_id": "K", "requests": 5}
-                ]
-            }
-        )
-    )
-    r = CliRunner().invoke(score_cmd, ["--labels", str(labels), "--analysis", str(analysis)])
-    assert r.exit_code == 0 and "hydra_cot" in r.output and "1.000" in r.output
+    record = {"account_id": "a", "verdict": "alert", "cluster_id": "K", "requests": 5}
+    analysis.write_text(json.dumps({"accounts": [record]}))
+    args = ("demo", "score", "--labels", str(labels), "--analysis", str(analysis))
+    r = ircli(*args)
+    assert r.code == 0 and "hydra_cot" in r.out and "1.000" in r.out
+    assert json.loads(ircli(*args, "--json").out)["recall"]["hydra_cot"]["value"] == 1.0
     analysis.write_text("not json")
-    assert (
-        CliRunner()
-        .invoke(score_cmd, ["--labels", str(labels), "--analysis", str(analysis)])
-        .exit_code
-        != 0
-    )
+    bad = ircli(*args)
+    assert bad.code == 4 and "not JSON" in bad.err
