@@ -123,3 +123,8 @@ def generate(
     emit_fields(summary.items())
     for name, size in files.items():
         emit_fields([(name, f"{size:,} bytes")])
+
+
+from ircli.cli.demo_score import score as _score  # noqa: E402  (subcommand in its own module)
+
+demo.add_command(_score)

@@ -30,6 +30,7 @@ _COMMANDS = {
     "evidence": "ircli.cli.evidence:evidence",
     "auth": "ircli.cli.auth:auth",
     "act": "ircli.cli.act:act",
+    "analyze": "ircli.cli.analyze:analyze",
 }
 
 

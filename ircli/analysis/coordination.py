@@ -1,0 +1,114 @@
+"""Cluster-level coordination measurements: what a group of linked accounts does together.
+
+These need the clusters from :mod:`ircli.analysis.linking`, so they run after it. Each
+compares the cluster with an independence baseline of itself (not with a constant), so a
+large benign group such as a campus does not look coordinated merely because it is large.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def shared_templates(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_tshare``: how many *other harvesting* accounts run this account's templates.
+
+    One curriculum split across many accounts shows as one template carrying a good part
+    of each account's traffic, with the payloads differing. A popular tool's template is
+    shared too, but by accounts whose content is not harvesting: only templates whose
+    users are mostly harvesting count.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_tshare AS
+        WITH h AS (
+            SELECT account_id,
+                   (cot >= 0.25 * n_text OR judge >= 0.25 * n_text OR lang >= 0.15 * n_text
+                    OR rewrite >= 0.15 * n_text) AS harvesting
+            FROM f_content WHERE n_text > 0
+        ), use AS (
+            SELECT t.account_id, t.key FROM acct_tmpl t JOIN f_content c USING (account_id)
+            -- a handful of prompts shows no template, only common phrasing
+            WHERE t.n >= 0.15 * c.n_text AND c.mean_len >= 48 AND c.n_text >= 10
+        ), tk AS (
+            SELECT use.key, count(*) AS users, count(*) FILTER (WHERE h.harvesting) AS harvesters
+            FROM use JOIN h USING (account_id) GROUP BY use.key
+        )
+        SELECT use.account_id,
+               max(tk.harvesters - CASE WHEN h.harvesting THEN 1 ELSE 0 END) AS template_siblings,
+               max(tk.harvesters::DOUBLE / tk.users) AS template_harvest_share
+        FROM use JOIN tk USING (key) JOIN h USING (account_id)
+        WHERE tk.users >= 2
+        GROUP BY use.account_id
+        """
+    )
+
+
+def build(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_cluster(root, ...)``: synchronisation, sharding and shared-template measures."""
+    shared_templates(con)
+    # Synchronisation: per active account-hour, how many other members are active in that
+    # same hour, against what their activity spread over the cluster's span would give.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_sync AS
+        WITH ah AS (
+            SELECT DISTINCT c.root, r.account_id, floor(r.t / 3600) AS h
+            FROM rq r JOIN clusters c USING (account_id)
+        ), hk AS (SELECT root, h, count(*) AS k FROM ah GROUP BY ALL),
+        span AS (
+            SELECT root, max(h) - min(h) + 1 AS span, count(DISTINCT account_id) AS m,
+                   count(*) AS ah_total
+            FROM ah GROUP BY root
+        )
+        SELECT hk.root,
+               (sum(hk.k * (hk.k - 1))::DOUBLE / sum(hk.k))
+                 / greatest(any_value(span.ah_total) * (any_value(span.m) - 1.0)
+                            / any_value(span.m) / any_value(span.span), 1e-9) AS sync_ratio
+        FROM hk JOIN span USING (root) GROUP BY hk.root
+        """
+    )
+    # Sharding: members share a template, yet almost no prompt is sent by two members —
+    # one curriculum split across accounts rather than many users asking the same things.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_shard AS
+        WITH tm AS (
+            SELECT c.root, t.key, count(DISTINCT t.account_id) AS members
+            FROM acct_tmpl t JOIN clusters c USING (account_id)
+            JOIN f_content fc USING (account_id)
+            WHERE t.n >= 0.15 * fc.n_text GROUP BY ALL
+        ), everywhere AS (
+            SELECT key, count(DISTINCT account_id) AS users FROM acct_tmpl
+            WHERE key IN (SELECT key FROM tm) GROUP BY key
+        ), shared AS (
+            -- only templates (nearly) exclusive to the cluster: a popular tool's template
+            -- shared with thousands outside it is no curriculum
+            SELECT tm.root, max(tm.members) AS template_members
+            FROM tm JOIN everywhere USING (key)
+            WHERE everywhere.users <= 2 * tm.members
+            GROUP BY tm.root
+        ), pp AS (
+            SELECT c.root, r.ph, count(DISTINCT r.account_id) AS senders
+            FROM rq r JOIN clusters c USING (account_id) WHERE r.ph IS NOT NULL GROUP BY ALL
+        ), dup AS (
+            SELECT root, avg(CASE WHEN senders > 1 THEN 1.0 ELSE 0.0 END) AS dup_share
+            FROM pp GROUP BY root
+        )
+        SELECT c.root, any_value(c.size) AS size,
+               coalesce(any_value(shared.template_members), 0)::DOUBLE / any_value(c.size) AS template_cover,
+               coalesce(any_value(dup.dup_share), 0.0) AS dup_share
+        FROM clusters c LEFT JOIN shared USING (root) LEFT JOIN dup USING (root)
+        GROUP BY c.root
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_cluster AS
+        SELECT s.root, s.size, s.template_cover, s.dup_share, coalesce(y.sync_ratio, 0.0) AS sync_ratio
+        FROM f_shard s LEFT JOIN f_sync y USING (root)
+        """
+    )

@@ -1,0 +1,351 @@
+"""Per-account measurements, as SQL over the canonical tables (DuckDB dialect, portable shapes).
+
+Each function adds one temp table keyed by ``account_id``; :mod:`ircli.analysis.indicators`
+turns the columns into indicators. Only aggregates, joins and one ordered window are used,
+so each statement maps onto a distributed engine (Spark SQL, ClickHouse) unchanged in shape.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ircli.analysis import patterns
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+SAMPLE = 96  # prompts per account that the content patterns read (at most, about)
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """``rq``: requests with a numeric time and one prompt fingerprint (hash, else text)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW rq AS
+        SELECT account_id, ts, epoch(ts) AS t, org_id, src_ip, asn_type, country, user_agent,
+               endpoint, model, system_prompt_hash, tools_hash, input_tokens, output_tokens,
+               thinking_tokens, n_messages, stop_reason, end_user_id, status,
+               hash(coalesce(prompt_hash, prompt_text)) AS ph
+        FROM requests
+        """
+    )
+    # Accounts deduplicated; accounts seen only in requests still get a row.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE acct AS
+        SELECT * FROM accounts
+        QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY created_at NULLS LAST) = 1
+        """
+    )
+
+
+def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
+    """Content: what prompts ask for, and how concentrated their templates are.
+
+    Template keys are the first and the last 32 characters of the prompt with digits
+    folded: an extraction template keeps one end fixed while the payload varies, so
+    one key dominates an account's traffic while its prompts stay distinct.
+    """
+    if not text:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE f_content AS
+            SELECT account_id, 0 AS n_text, 0 AS cot, 0 AS lang, 0 AS judge, 0 AS rewrite,
+                   0 AS bench, 0 AS coding, 0 AS harvest, NULL::DOUBLE AS mean_len, 0.0 AS top_template_share, NULL::UBIGINT AS top_key
+            FROM rq GROUP BY account_id
+            """
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE acct_tmpl AS SELECT ''::VARCHAR AS account_id, "
+            "0::UBIGINT AS key, 0 AS n WHERE false"
+        )
+        return
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE ak AS
+        WITH x AS (
+            -- Content shares are proportions: a deterministic sample of about SAMPLE prompts
+            -- per account estimates them well, and keeps the regex work bounded by the number
+            -- of accounts rather than of requests. Instructions sit at the ends of a prompt;
+            -- long pasted payloads (documents, tool output) in the middle only cost time.
+            SELECT r.account_id,
+                   lower(CASE WHEN length(r.prompt_text) > 600
+                              THEN left(r.prompt_text, 400) || chr(10) || right(r.prompt_text, 200)
+                              ELSE r.prompt_text END) AS p
+            FROM requests r JOIN f_base b ON b.account_id = r.account_id
+            WHERE r.prompt_text IS NOT NULL
+              AND (b.n <= {SAMPLE} OR hash(r.request_id) % 1000003 < 1000003 * {SAMPLE} / b.n)
+        ), y AS (
+            SELECT account_id,
+                   regexp_matches(p, {_lit(patterns.COT_ELICITATION)}) AS cot,
+                   regexp_matches(p, {_lit(patterns.LANGUAGE_COERCION)}) AS lang,
+                   regexp_matches(p, {_lit(patterns.RUBRIC_JUDGE)}) AS judge,
+                   regexp_matches(p, {_lit(patterns.SAFE_REWRITE)})
+                     AND regexp_matches(p, {_lit(patterns.SENSITIVE_TOPIC)}) AS rewrite,
+                   regexp_matches(p, {_lit(patterns.PUBLIC_BENCHMARK)}) AS bench,
+                   regexp_matches(p, {_lit(patterns.CODING)}) AS coding,
+                   length(p) AS len,
+                   hash('p', regexp_replace(left(p, 32), '[0-9]+', '#', 'g')) AS pk,
+                   hash('s', regexp_replace(right(p, 32), '[0-9]+', '#', 'g')) AS sk
+            FROM x
+        )
+        SELECT account_id, pk, sk, count(*) AS n,
+               sum(cot::INT) AS cot, sum(lang::INT) AS lang, sum(judge::INT) AS judge,
+               sum(rewrite::INT) AS rewrite, sum(bench::INT) AS bench, sum(coding::INT) AS coding,
+               sum((cot OR judge OR lang OR rewrite)::INT) AS harvest, sum(len) AS len
+        FROM y GROUP BY account_id, pk, sk
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE acct_tmpl AS
+        SELECT account_id, key, sum(n) AS n FROM (
+            SELECT account_id, pk AS key, n FROM ak UNION ALL SELECT account_id, sk AS key, n FROM ak
+        ) GROUP BY account_id, key
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_content AS
+        WITH c AS (
+            SELECT account_id, sum(n) AS n_text, sum(cot) AS cot, sum(lang) AS lang,
+                   sum(judge) AS judge, sum(rewrite) AS rewrite, sum(bench) AS bench,
+                   sum(coding) AS coding, sum(harvest) AS harvest,
+                   sum(len)::DOUBLE / sum(n) AS mean_len
+            FROM ak GROUP BY account_id
+        ), top AS (
+            SELECT account_id, arg_max(key, n) AS top_key, max(n) AS top_n
+            FROM acct_tmpl GROUP BY account_id
+        )
+        SELECT c.*, top.top_n::DOUBLE / c.n_text AS top_template_share, top.top_key
+        FROM c JOIN top USING (account_id)
+        """
+    )
+    con.execute("DROP TABLE ak")
+
+
+def behaviour(con: duckdb.DuckDBPyConnection) -> None:
+    """Economics, infrastructure mix and relay shape, in one pass over the requests.
+
+    Distinct counts and the median are approximate (HyperLogLog, t-digest): indicators need
+    their order of magnitude, and exact ones cost more than the rest of the pass.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_base AS
+        SELECT r.account_id,
+               count(*) AS n,
+               any_value(r.org_id) AS req_org,
+               min(r.ts) AS first_ts, max(r.ts) AS last_ts,
+               approx_count_distinct(date_trunc('day', r.ts)) AS n_days,
+               approx_count_distinct(hour(r.ts)) AS n_hours_of_day,
+               approx_quantile(r.output_tokens::DOUBLE / greatest(r.input_tokens, 1), 0.5) AS out_in,
+               avg(CASE WHEN coalesce(r.n_messages, 1) <= 1 THEN 1.0 ELSE 0.0 END) AS single_turn,
+               sum(coalesce(r.thinking_tokens, 0))::DOUBLE
+                 / greatest(sum(r.output_tokens + coalesce(r.thinking_tokens, 0)), 1) AS thinking_share,
+               avg(CASE WHEN r.asn_type IN ('resproxy', 'vpn') THEN 1.0 ELSE 0.0 END) AS proxy_share,
+               avg(CASE WHEN r.country IS NOT NULL AND a.billing_country IS NOT NULL
+                         AND r.country <> a.billing_country THEN 1.0 ELSE 0.0 END) AS geo_mismatch,
+               approx_count_distinct(r.country) AS n_countries,
+               approx_count_distinct(r.src_ip) AS n_ips,
+               approx_count_distinct(r.user_agent) AS n_ua,
+               approx_count_distinct(r.system_prompt_hash) AS n_sys,
+               approx_count_distinct(r.ph) AS n_prompts,
+               avg(CASE WHEN r.end_user_id IS NULL THEN 0.0 ELSE 1.0 END) AS end_user_share,
+               avg(CASE WHEN r.endpoint = 'batch' THEN 1.0 ELSE 0.0 END) AS batch_share,
+               avg(CASE WHEN r.stop_reason = 'rate_limited' OR r.status = 429
+                        THEN 1.0 ELSE 0.0 END) AS limited_share,
+               avg(CASE WHEN r.tools_hash IS NOT NULL THEN 1.0 ELSE 0.0 END) AS tools_share
+        FROM rq r LEFT JOIN acct a ON a.account_id = r.account_id
+        GROUP BY r.account_id
+        """
+    )
+
+
+def overlap(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_overlap``: share of an account's requests whose prompt some other account sent too.
+
+    A curriculum split between accounts is disjoint by construction; people using the same
+    tool or course ask the same things.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_overlap AS
+        WITH senders AS (
+            SELECT ph, count(DISTINCT account_id) AS k FROM rq WHERE ph IS NOT NULL GROUP BY ph
+        )
+        SELECT r.account_id, avg(CASE WHEN s.k > 1 THEN 1.0 ELSE 0.0 END) AS shared_prompt_share
+        FROM rq r JOIN senders s USING (ph) GROUP BY r.account_id
+        """
+    )
+
+
+def timing(con: duckdb.DuckDBPyConnection) -> None:
+    """Automation regularity (spread of gaps between requests) and rate profile."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_timing AS
+        WITH g AS (
+            SELECT account_id, t - lag(t) OVER (PARTITION BY account_id ORDER BY t) AS gap
+            FROM rq
+        )
+        SELECT account_id, avg(gap) AS gap_mean, stddev_pop(gap) AS gap_sd,
+               stddev_pop(ln(greatest(gap, 1.0))) AS log_gap_sd,
+               avg(CASE WHEN gap < 2 THEN 1.0 ELSE 0.0 END) AS burst_share
+        FROM g WHERE gap IS NOT NULL GROUP BY account_id
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_rate AS
+        WITH m AS (
+            SELECT account_id, floor(t / 60) AS minute, count(*) AS c FROM rq GROUP BY ALL
+        ), d AS (
+            SELECT account_id, floor(t / 86400) AS day, count(*) AS c FROM rq GROUP BY ALL
+        ), dm AS (
+            SELECT account_id, max(c) AS peak_day, avg(c) AS mean_day,
+                   stddev_pop(c) / greatest(avg(c), 1) AS day_cv
+            FROM d GROUP BY account_id
+        )
+        SELECT m.account_id, max(m.c) AS peak_minute, quantile_cont(m.c, 0.9) AS p90_minute,
+               any_value(dm.peak_day) AS peak_day, any_value(dm.mean_day) AS mean_day,
+               any_value(dm.day_cv) AS day_cv
+        FROM m JOIN dm USING (account_id) GROUP BY m.account_id
+        """
+    )
+
+
+def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
+    """Model-release pivot with replay: first use of a new model soon after launch, re-sending
+    prompts the account had already sent to an older model.
+
+    Without a releases table, a model whose first request comes a day or more after the
+    start of the evidence is taken as released at that first request.
+    """
+    if releases:
+        rel = "SELECT model, min(released_at) AS released_at FROM releases GROUP BY model"
+    else:
+        rel = """
+            SELECT model, min(ts) AS released_at FROM rq GROUP BY model
+            HAVING min(ts) > (SELECT min(ts) FROM rq) + INTERVAL 1 DAY
+        """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rel AS {rel}")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_life AS
+        WITH x AS (
+            SELECT r.account_id, r.ph, r.ts, rel.released_at,
+                   rel.model IS NOT NULL AND r.ts >= rel.released_at AS is_new
+            FROM rq r LEFT JOIN rel ON r.model = rel.model
+        ), old AS (
+            -- prompts sent to an older model before: a replay may come from a sibling account
+            SELECT ph, min(ts) AS first_old FROM x WHERE NOT is_new GROUP BY ph
+        ), p AS (
+            SELECT x.account_id, x.ph,
+                   min(x.ts) FILTER (WHERE x.is_new) AS first_new,
+                   count(*) FILTER (WHERE x.is_new) AS n_new,
+                   count(*) AS n_all,
+                   min(epoch(x.ts) - epoch(x.released_at)) FILTER (WHERE x.is_new) AS delay
+            FROM x WHERE x.account_id IN (SELECT account_id FROM x WHERE is_new)
+            GROUP BY x.account_id, x.ph
+        )
+        SELECT p.account_id,
+               sum(p.n_new) AS n_new,
+               min(p.delay) / 3600.0 AS pivot_delay_h,
+               count(*) FILTER (WHERE p.first_new IS NOT NULL) AS new_prompts,
+               count(*) FILTER (WHERE p.first_new IS NOT NULL AND old.first_old < p.first_new) AS replayed,
+               sum(p.n_all) AS n_all
+        FROM p LEFT JOIN old USING (ph) GROUP BY p.account_id
+        """
+    )
+
+
+def identity(con: duckdb.DuckDBPyConnection) -> None:
+    """Sign-up and payment facts, with how many other accounts share each of them."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_ident AS
+        WITH nat AS (
+            -- addresses the requests show on networks where many people share one IP
+            SELECT DISTINCT src_ip FROM rq WHERE asn_type IN ('edu', 'mobile', 'business')
+        ), pay AS (
+            SELECT payment_fingerprint, count(*) AS accts,
+                   count(DISTINCT coalesce(org_id, account_id)) AS orgs
+            FROM acct WHERE payment_fingerprint IS NOT NULL GROUP BY 1
+        ), sip AS (
+            SELECT signup_ip, date_trunc('day', created_at) AS d, count(*) AS accts
+            FROM acct WHERE signup_ip IS NOT NULL GROUP BY ALL
+        ), sip_all AS (
+            SELECT signup_ip, count(*) AS accts FROM acct WHERE signup_ip IS NOT NULL GROUP BY 1
+        ), cohort AS (
+            SELECT date_trunc('hour', created_at) AS h, signup_path, count(*) AS accts
+            FROM acct WHERE created_at IS NOT NULL GROUP BY ALL
+        )
+        SELECT a.account_id, a.org_id, a.created_at, a.signup_path, a.tier, a.email_domain,
+               coalesce(a.kyb_verified, false) AS kyb,
+               coalesce(a.contract_flags, []::VARCHAR[]) AS contract_flags,
+               coalesce(pay.orgs, 1) AS pay_orgs, coalesce(pay.accts, 1) AS pay_accts,
+               coalesce(sip.accts, 1) AS sip_day_accts, coalesce(sip_all.accts, 1) AS sip_accts,
+               coalesce(cohort.accts, 1) AS cohort_accts,
+               a.signup_ip IN (SELECT src_ip FROM nat) AS signup_ip_shared_net
+        FROM acct a
+        LEFT JOIN pay ON pay.payment_fingerprint = a.payment_fingerprint
+        LEFT JOIN sip ON sip.signup_ip = a.signup_ip AND sip.d = date_trunc('day', a.created_at)
+        LEFT JOIN sip_all ON sip_all.signup_ip = a.signup_ip
+        LEFT JOIN cohort ON cohort.h = date_trunc('hour', a.created_at)
+             AND cohort.signup_path IS NOT DISTINCT FROM a.signup_path
+        """
+    )
+    # System prompts: the share of an account's traffic under its main system prompt and
+    # how many accounts use that prompt (popular prompts are discounted, rare ones count).
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE acct_sys AS
+        SELECT account_id, system_prompt_hash AS sph, count(*) AS n
+        FROM rq WHERE system_prompt_hash IS NOT NULL GROUP BY ALL
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_sys AS
+        WITH deg AS (SELECT sph, count(*) AS accts FROM acct_sys GROUP BY sph),
+        main AS (SELECT account_id, arg_max(sph, n) AS sph, max(n) AS n FROM acct_sys GROUP BY 1)
+        SELECT main.account_id, main.sph AS main_sph, deg.accts AS sph_accts
+        FROM main JOIN deg USING (sph)
+        """
+    )
+
+
+def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None:
+    """Run every measurement and join them into ``features`` (one row per account)."""
+    prepare(con)
+    behaviour(con)
+    content(con, text=text)
+    timing(con)
+    overlap(con)
+    lifecycle(con, releases=releases)
+    identity(con)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE features AS
+        SELECT b.*, c.* EXCLUDE (account_id), tm.* EXCLUDE (account_id),
+               rt.* EXCLUDE (account_id), l.* EXCLUDE (account_id),
+               i.* EXCLUDE (account_id), s.* EXCLUDE (account_id),
+               coalesce(o.shared_prompt_share, 0.0) AS shared_prompt_share,
+               coalesce(i.org_id, b.req_org) AS org,
+               coalesce(i.tier, 'unknown') AS peer_group
+        FROM f_base b
+        LEFT JOIN f_content c USING (account_id)
+        LEFT JOIN f_timing tm USING (account_id)
+        LEFT JOIN f_rate rt USING (account_id)
+        LEFT JOIN f_life l USING (account_id)
+        LEFT JOIN f_ident i USING (account_id)
+        LEFT JOIN f_sys s USING (account_id)
+        LEFT JOIN f_overlap o USING (account_id)
+        """
+    )

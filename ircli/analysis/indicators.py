@@ -1,0 +1,370 @@
+"""The indicator catalogue: definition, value, strength, peer percentile and reason.
+
+Each indicator is a SQL expression over one account's measurements (``f``), its cluster's
+(``cf``) and its peers' (``peer``: accounts of the same tier). Strength maps the value onto
+0…1; where a quantity has no natural scale (token ratios, volumes) the value itself is
+taken relative to the peer median, so the same definition holds for labs of any size.
+The percentile is the account's rank among its peers, shown to the responder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+FAMILIES = (
+    "content",
+    "economics",
+    "timing",
+    "lifecycle",
+    "identity",
+    "coordination",
+    "exculpatory",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One named measurement with its family, SQL and the sentence that explains it."""
+
+    name: str
+    family: str
+    value: str
+    strength: str  # SQL over ``v`` (the value), 0…1
+    reason: str  # str.format with value=…, percentile=…
+    definition: str
+    needs_text: bool = False
+
+
+def ramp(lo: float, hi: float) -> str:
+    """Strength rising linearly from 0 at ``lo`` to 1 at ``hi``."""
+    return f"least(1.0, greatest(0.0, (v - {lo}) / {hi - lo}))"
+
+
+def _share(col: str) -> str:
+    return f"CASE WHEN f.n_text > 0 THEN f.{col}::DOUBLE / f.n_text END"
+
+
+CATALOGUE: tuple[Indicator, ...] = (
+    # -- content --------------------------------------------------------------------------
+    Indicator(
+        "cot_share",
+        "content",
+        _share("cot"),
+        ramp(0.15, 0.5),
+        "{value:.0%} of prompts ask for step-by-step reasoning or the reasoning behind a given answer (peer percentile {percentile:.0%})",
+        "share of prompts eliciting chain-of-thought, in several languages",
+        True,
+    ),
+    Indicator(
+        "harvest_share",
+        "content",
+        _share("harvest"),
+        ramp(0.15, 0.5),
+        "{value:.0%} of prompts ask for reasoning traces, grading or safe rewrites, of any kind (peer percentile {percentile:.0%})",
+        "share of prompts in any harvesting class (a relay mixes several tenants' kinds)",
+        True,
+    ),
+    Indicator(
+        "language_coercion_share",
+        "content",
+        _share("lang"),
+        ramp(0.05, 0.3),
+        "{value:.0%} of prompts tell the model which language to think in (peer percentile {percentile:.0%})",
+        "share of prompts coercing the reasoning language",
+        True,
+    ),
+    Indicator(
+        "judge_share",
+        "content",
+        _share("judge"),
+        ramp(0.15, 0.5),
+        "{value:.0%} of prompts ask the model to grade or compare responses against a rubric (peer percentile {percentile:.0%})",
+        "share of rubric / judge prompts",
+        True,
+    ),
+    Indicator(
+        "safe_rewrite_share",
+        "content",
+        _share("rewrite"),
+        ramp(0.05, 0.3),
+        "{value:.0%} of prompts ask for 'safe' rewrites of sensitive material (peer percentile {percentile:.0%})",
+        "share of safe-rewrite prompts on sensitive topics",
+        True,
+    ),
+    Indicator(
+        "template_breadth",
+        "content",
+        "CASE WHEN f.n_text >= 5 AND f.mean_len >= 48 THEN f.top_template_share * (f.n_prompts::DOUBLE / f.n) END",
+        ramp(0.35, 0.75),
+        "one prompt template carries most traffic while the payloads stay distinct (concentration × breadth {value:.2f}, peer percentile {percentile:.0%})",
+        "top template share × distinct-prompt share",
+        True,
+    ),
+    # -- economics ------------------------------------------------------------------------
+    Indicator(
+        "output_input_ratio",
+        "economics",
+        "f.out_in / nullif(peer.med_out_in, 0)",
+        ramp(2.0, 5.0),
+        "takes {value:.1f}× more output per input token than the median peer (percentile {percentile:.0%})",
+        "median output/input tokens relative to the peer median",
+    ),
+    Indicator(
+        "single_turn_share",
+        "economics",
+        "f.single_turn - peer.med_single_turn",
+        ramp(0.15, 0.5),
+        "single-turn share {value:+.0%} above peers: one-shot harvesting rather than conversation (percentile {percentile:.0%})",
+        "single-turn share minus the peer median",
+    ),
+    Indicator(
+        "thinking_share",
+        "economics",
+        "f.thinking_share / greatest(peer.med_thinking, 0.02)",
+        ramp(2.0, 5.0),
+        "spends {value:.1f}× the peer median share of output on visible thinking (percentile {percentile:.0%})",
+        "thinking tokens / all output tokens, relative to peers",
+    ),
+    # -- timing ---------------------------------------------------------------------------
+    Indicator(
+        "round_the_clock",
+        "timing",
+        "CASE WHEN f.n_days >= 2 AND f.n >= 24 THEN f.n_hours_of_day / 24.0 END",
+        ramp(0.7, 0.95),
+        "active in {value:.0%} of the hours of the day: no human daily rhythm (percentile {percentile:.0%})",
+        "share of hours of the day with activity",
+    ),
+    Indicator(
+        "gap_regularity",
+        "timing",
+        "CASE WHEN f.n >= 10 AND f.gap_mean > 0 THEN 1 - f.gap_sd / f.gap_mean END",
+        ramp(0.3, 0.7),
+        "requests arrive at machine-regular intervals (regularity {value:.2f}, percentile {percentile:.0%})",
+        "1 − coefficient of variation of gaps between requests",
+    ),
+    # -- lifecycle ------------------------------------------------------------------------
+    Indicator(
+        "release_pivot",
+        "lifecycle",
+        "CASE WHEN f.n_new >= 5 THEN f.pivot_delay_h END",
+        "CASE WHEN v IS NOT NULL AND v <= 24 AND f.n_new >= 0.3 * f.n_all THEN 1.0 ELSE 0.0 END",
+        "moved to a newly released model {value:.0f} h after launch (percentile {percentile:.0%})",
+        "hours from a model's release to the account's first request on it",
+    ),
+    Indicator(
+        "release_replay",
+        "lifecycle",
+        "CASE WHEN f.new_prompts >= 5 THEN f.replayed::DOUBLE / f.new_prompts END",
+        ramp(0.1, 0.4),
+        "{value:.0%} of prompts sent to the new model replay prompts sent to an older one before (percentile {percentile:.0%})",
+        "share of new-model prompts already sent to an older model, by this or any account",
+    ),
+    # -- identity / infrastructure --------------------------------------------------------
+    Indicator(
+        "payment_shared_orgs",
+        "identity",
+        "f.pay_orgs - 1",
+        ramp(0.0, 2.0),
+        "its payment fingerprint is shared with {value:.0f} other organisation(s) (percentile {percentile:.0%})",
+        "other organisations paying with the same fingerprint",
+    ),
+    Indicator(
+        "signup_ip_day",
+        "identity",
+        "f.sip_day_accts - 1",
+        # Campus, office and mobile networks put many people behind one address.
+        "least(1.0, greatest(0.0, (v - 1) / 3.0)) * least(1.0, ln(20) / ln(greatest(f.sip_accts, 2)))"
+        " * CASE WHEN f.signup_ip_shared_net THEN 0.25 ELSE 1.0 END",
+        "{value:.0f} other account(s) signed up from the same IP on the same day (percentile {percentile:.0%})",
+        "accounts created from one sign-up IP on one day, discounted for busy IPs",
+    ),
+    Indicator(
+        "creation_cohort",
+        "identity",
+        "f.cohort_accts::DOUBLE / greatest(peer.med_cohort, 1)",
+        ramp(3.0, 8.0),
+        "created in a burst of {value:.1f}× the usual sign-ups per hour on its path (percentile {percentile:.0%})",
+        "accounts created in the same hour on the same path, relative to the peer median",
+    ),
+    Indicator(
+        "proxy_share",
+        "identity",
+        "f.proxy_share",
+        ramp(0.2, 0.6),
+        "{value:.0%} of traffic comes through residential proxies or VPNs (percentile {percentile:.0%})",
+        "share of requests from resproxy / vpn networks",
+    ),
+    Indicator(
+        "geo_inconsistency",
+        "identity",
+        "f.geo_mismatch",
+        ramp(0.4, 0.9),
+        "{value:.0%} of traffic comes from countries other than the billing country (percentile {percentile:.0%})",
+        "share of requests outside the billing country",
+    ),
+    Indicator(
+        "trial_signup",
+        "identity",
+        "CASE WHEN f.signup_path = 'trial' THEN 1.0 ELSE 0.0 END",
+        "0.3 * v",
+        "signed up through the trial path",
+        "sign-up path is trial",
+    ),
+    Indicator(
+        "rare_system_prompt",
+        "identity",
+        "f.sph_accts",
+        "CASE WHEN v >= 2 THEN least(1.0, ln(5) / ln(greatest(v, 2))) * least(1.0, (v - 1) / 2.0) ELSE 0.0 END",
+        "shares its main system prompt with {value:.0f} accounts in all (rarer is stronger; percentile {percentile:.0%})",
+        "accounts sharing the main system prompt, discounted for popular prompts",
+    ),
+    # -- coordination ---------------------------------------------------------------------
+    Indicator(
+        "synchronised_activity",
+        "coordination",
+        "CASE WHEN cf.size >= 3 THEN cf.sync_ratio END",
+        ramp(3.0, 8.0),
+        "linked accounts are active in the same hours {value:.1f}× more than chance (percentile {percentile:.0%})",
+        "co-activity of cluster members relative to their own activity spread",
+    ),
+    Indicator(
+        "curriculum_sharding",
+        "coordination",
+        "CASE WHEN cf.size >= 3 THEN cf.template_cover * (1 - cf.dup_share) END",
+        ramp(0.5, 0.85),
+        "linked accounts split one prompt template between them with almost no prompt sent twice ({value:.2f}, percentile {percentile:.0%})",
+        "members sharing a template × (1 − share of prompts sent by two members)",
+    ),
+    Indicator(
+        "rate_limit_balancing",
+        "coordination",
+        "greatest(f.mean_day / nullif(peer.ceiling_day, 0), f.p90_minute / nullif(peer.ceiling_minute, 0))",
+        # Evasion needs several accounts: a lone heavy user near the ceiling is a customer.
+        "least(1.0, greatest(0.0, (v - 0.5) / 0.3)) * CASE WHEN coalesce(cf.size, 1) >= 2 THEN 1.0 ELSE 0.0 END",
+        "runs steadily at {value:.0%} of the highest rate its tier reaches, alongside linked accounts (percentile {percentile:.0%})",
+        "typical rate relative to the peer ceiling",
+    ),
+    Indicator(
+        "shared_harvest_template",
+        "coordination",
+        "ts.template_siblings",
+        "least(1.0, greatest(0.0, (v - 2) / 6.0)) * least(1.0, greatest(0.0, (ts.template_harvest_share - 0.6) / 0.3))"
+        # a split curriculum is disjoint: prompts other accounts also sent speak against it
+        " * least(1.0, greatest(0.0, (0.4 - f.shared_prompt_share) / 0.3))",
+        "{value:.0f} other harvesting account(s) run the same prompt template, each with its own payloads (percentile {percentile:.0%})",
+        "other accounts with harvesting content that share a main template",
+    ),
+    Indicator(
+        "rate_limit_pressure",
+        "coordination",
+        "f.limited_share - peer.med_limited",
+        # Hitting the limit again and again while linked accounts carry the same load.
+        "least(1.0, greatest(0.0, (v - 0.01) / 0.04))"
+        " * CASE WHEN coalesce(cf.size, 1) >= 2 THEN 1.0 ELSE 0.0 END",
+        "{value:.1%} more of its requests are rate-limited than its peers', with linked accounts beside it (percentile {percentile:.0%})",
+        "share of rate-limited requests above the peer median",
+    ),
+    Indicator(
+        "relay_heterogeneity",
+        "coordination",
+        "CASE WHEN f.n >= 20 THEN (1 - f.end_user_share) * least(1.0, (greatest(f.n_ua, 1) + greatest(f.n_sys, 1) + greatest(f.n_countries, 1) - 3) / (3.0 * greatest(peer.p90_hetero, 2))) END",
+        ramp(0.5, 0.9),
+        "traffic as varied as many different clients, with no end-user ids ({value:.2f}, percentile {percentile:.0%})",
+        "client/system-prompt/country variety without end-user ids, relative to peers",
+    ),
+    # -- exculpatory ----------------------------------------------------------------------
+    Indicator(
+        "public_benchmark_share",
+        "exculpatory",
+        _share("bench"),
+        ramp(0.2, 0.6),
+        "{value:.0%} of prompts follow public benchmark templates",
+        "share of prompts in public benchmark formats",
+        True,
+    ),
+    Indicator(
+        "contract_flags",
+        "exculpatory",
+        "CASE WHEN list_has_any(f.contract_flags, ['synthetic_data_ok', 'eval_partner', 'research_partner']) THEN 1.0 "
+        "WHEN list_contains(f.contract_flags, 'reseller') AND f.end_user_share >= 0.5 THEN 1.0 ELSE 0.0 END",
+        "v",
+        "has a contract that covers this use",
+        "contract flags (synthetic data, evaluation, research partner, reseller with end-user ids)",
+    ),
+    Indicator(
+        "kyb_verified",
+        "exculpatory",
+        "CASE WHEN f.kyb THEN 1.0 ELSE 0.0 END",
+        "0.4 * v",
+        "the organisation passed know-your-business checks",
+        "KYB verified",
+    ),
+)
+
+BY_NAME = {ind.name: ind for ind in CATALOGUE}
+
+
+def peers(con: duckdb.DuckDBPyConnection) -> None:
+    """``peer``: per peer group, the medians and ceilings indicators compare against."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE peer AS
+        SELECT peer_group,
+               median(out_in) AS med_out_in,
+               median(single_turn) AS med_single_turn,
+               median(thinking_share) AS med_thinking,
+               median(limited_share) AS med_limited,
+               median(cohort_accts) AS med_cohort,
+               quantile_cont(greatest(n_ua, 1) + greatest(n_sys, 1) + greatest(n_countries, 1) - 3, 0.9) AS p90_hetero,
+               -- a ceiling needs enough peers to be one
+               CASE WHEN count(*) >= 20 THEN max(peak_day) END AS ceiling_day,
+               CASE WHEN count(*) >= 20 THEN max(peak_minute) END AS ceiling_minute
+        FROM features GROUP BY peer_group
+        """
+    )
+
+
+def compute(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """``ind``: per account, ``<name>_v``, ``<name>_s`` and ``<name>_p`` for every indicator."""
+    peers(con)
+    values = ",\n".join(f"({ind.value}) AS {ind.name}_v" for ind in CATALOGUE)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE ind_v AS
+        SELECT f.account_id, f.peer_group, c.root, {values}
+        FROM features f
+        LEFT JOIN peer USING (peer_group)
+        LEFT JOIN clusters c USING (account_id)
+        LEFT JOIN f_cluster cf ON cf.root = c.root
+        LEFT JOIN f_tshare ts USING (account_id)
+        """
+    )
+    cols = []
+    for ind in CATALOGUE:
+        strength = _bind(ind)
+        cols.append(f"coalesce({strength}, 0.0) AS {ind.name}_s")
+        cols.append(
+            f"CASE WHEN i.{ind.name}_v IS NULL THEN NULL ELSE cume_dist() OVER "
+            f"(PARTITION BY i.peer_group, i.{ind.name}_v IS NULL ORDER BY i.{ind.name}_v) END AS {ind.name}_p"
+        )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE ind AS
+        SELECT i.*, {", ".join(cols)}
+        FROM ind_v i JOIN features f USING (account_id)
+        LEFT JOIN f_cluster cf ON cf.root = i.root
+        LEFT JOIN f_tshare ts USING (account_id)
+        """
+    )
+    return [ind.name for ind in CATALOGUE]
+
+
+def _bind(ind: Indicator) -> str:
+    """The strength expression with ``v`` bound to the indicator's value column."""
+    import re
+
+    return re.sub(r"\bv\b", f"i.{ind.name}_v", ind.strength)

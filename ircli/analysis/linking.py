@@ -1,0 +1,287 @@
+"""Account linking: a graph whose edges are shared evidence tokens, and its clusters.
+
+Tokens are facts two accounts can share: a payment fingerprint, a sign-up IP on one day,
+a system prompt or prompt template that carries most of their traffic, the hour they
+started sending, the hour they were created on one sign-up path, a source IP. A token
+shared by very many accounts (a campus NAT, a popular open-source agent's prompt, a proxy
+exit) says little about any pair, so its weight falls with its degree.
+
+Two accounts are linked by one strong token (payment, sign-up IP/day) or by two tokens of
+*different* groups held together (for instance a template and a creation cohort): a
+popular prompt alone never links developers who merely use the same tool. Clusters are the
+connected components of the linked graph (label propagation in SQL, so it scales with the
+engine); each cluster keeps the smallest set of tokens that connects all its members.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
+# kind → (group, base weight). Order follows DESIGN §7: payment > sign-up IP/day > rare
+# system prompt > synchronisation > near-duplicate templates > creation cohort.
+TOKEN_KINDS: dict[str, tuple[str, float]] = {
+    "payment": ("identity", 1.0),
+    "signup_ip_day": ("identity", 0.8),
+    "system_prompt": ("content", 0.6),
+    "activation": ("timing", 0.5),
+    "template": ("content", 0.4),
+    "cohort": ("identity", 0.3),
+    "src_ip": ("infrastructure", 0.3),
+    "rhythm": ("timing", 0.3),
+}
+
+DISCOUNT_FROM = 20  # tokens shared by at most this many accounts keep their full weight
+LINK_THRESHOLD = 0.7
+FULL_LIFT = 8  # a pair seen 8x more often than its parts' popularity predicts counts fully
+MAX_ROUNDS = 60
+
+KIND_WORDS = {
+    "payment": "share a payment fingerprint",
+    "signup_ip_day": "signed up from the same IP on the same day",
+    "system_prompt": "send most traffic under the same system prompt",
+    "activation": "started sending in the same hour",
+    "template": "send most traffic through the same prompt template",
+    "cohort": "were created in the same hour on the same sign-up path",
+    "src_ip": "send most traffic from the same source IP",
+    "rhythm": "keep the same working rhythm (hours, daily volume, turns)",
+}
+
+
+@dataclass
+class ClusterEvidence:
+    """One token of a cluster's minimal evidence set."""
+
+    kinds: list[str]
+    token: str
+    accounts: int
+    weight: float
+    examples: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        words = " and ".join(KIND_WORDS.get(k, k) for k in self.kinds)
+        return {
+            "kind": "+".join(self.kinds),
+            "token": self.token,
+            "accounts": self.accounts,
+            "weight": round(self.weight, 3),
+            "examples": self.examples,
+            "reason": f"{self.accounts} accounts {words}",
+        }
+
+
+@dataclass
+class Cluster:
+    """A community of linked accounts."""
+
+    cluster_id: str
+    accounts: list[str]
+    evidence: list[ClusterEvidence] = field(default_factory=list)
+
+
+def _weight_sql(kind_col: str, deg_col: str) -> str:
+    cases = " ".join(f"WHEN '{k}' THEN {w}" for k, (_, w) in TOKEN_KINDS.items())
+    return f"(CASE {kind_col} {cases} ELSE 0 END) * {_discount(deg_col)}"
+
+
+def _discount(deg_col: str) -> str:
+    # Full weight up to DISCOUNT_FROM accounts or 2% of all accounts, whichever is more
+    # (a token shared by 2% of a lab's customers is still rare); then it falls with log degree.
+    full = f"greatest({DISCOUNT_FROM}, 0.02 * (SELECT count(*) FROM f_base))"
+    return f"least(1.0, ln({full}) / ln(greatest({deg_col}, 2)))"
+
+
+def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
+    """``tokens(account_id, kind, tok)``: every shareable fact of every account."""
+    groups = " ".join(f"WHEN '{k}' THEN '{g}'" for k, (g, _) in TOKEN_KINDS.items())
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE tokens AS
+        WITH start AS (SELECT min(ts) AS t0 FROM rq),
+        raw AS (
+            SELECT account_id, 'payment' AS kind, payment_fingerprint AS tok
+            FROM acct WHERE payment_fingerprint IS NOT NULL
+            UNION ALL
+            SELECT account_id, 'signup_ip_day', signup_ip || '@' || strftime(created_at, '%Y-%m-%d')
+            FROM acct WHERE signup_ip IS NOT NULL AND created_at IS NOT NULL
+            UNION ALL
+            SELECT s.account_id, 'system_prompt', s.sph
+            FROM acct_sys s JOIN f_base b USING (account_id) WHERE s.n >= 0.3 * b.n
+            UNION ALL
+            SELECT t.account_id, 'template', CAST(t.key AS VARCHAR)
+            FROM acct_tmpl t JOIN f_content c USING (account_id)
+            WHERE t.n >= 0.15 * c.n_text AND c.mean_len >= 48
+            UNION ALL
+            SELECT account_id, 'cohort',
+                   strftime(created_at, '%Y-%m-%dT%H') || '/' || coalesce(signup_path, '')
+            FROM acct WHERE created_at IS NOT NULL
+            UNION ALL
+            -- activation: accounts already active when the evidence starts say nothing
+            SELECT account_id, 'activation', strftime(first_ts, '%Y-%m-%dT%H')
+            FROM f_base, start WHERE first_ts >= start.t0 + INTERVAL 1 DAY
+            UNION ALL
+            SELECT account_id, 'src_ip', src_ip FROM (
+                SELECT account_id, src_ip, count(*) AS c, sum(count(*)) OVER (PARTITION BY account_id) AS tot
+                FROM rq WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
+            ) WHERE c >= 0.3 * tot
+            UNION ALL
+            -- rhythm: round-the-clock or not, daily volume (powers of two), one-shot or not;
+            -- common on its own, telling only when paired with something rarer
+            SELECT account_id, 'rhythm',
+                   (CASE WHEN n_hours_of_day >= 18 THEN 'clock' ELSE 'day' END) || '/'
+                   || CAST(floor(log2(greatest(n / greatest(n_days, 1), 1))) AS VARCHAR) || '/'
+                   || CAST(round(single_turn) AS VARCHAR)
+            FROM f_base WHERE n >= 10
+        ), deg AS (
+            SELECT kind, tok, count(DISTINCT account_id) AS deg FROM raw GROUP BY ALL
+        )
+        SELECT DISTINCT raw.account_id, raw.kind, raw.tok, deg.deg,
+               CASE raw.kind {groups} END AS grp
+        FROM raw JOIN deg USING (kind, tok) WHERE deg.deg >= 2
+        """
+    )
+
+
+def link(con: duckdb.DuckDBPyConnection) -> None:
+    """``links(kinds, tok, account_id, deg, weight)``: tokens strong enough to link, with members.
+
+    Single tokens link when their discounted weight reaches the threshold; pairs of tokens
+    from different groups link when their summed discounted weight does.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE links AS
+        WITH single AS (
+            SELECT [kind] AS kinds, kind || ':' || tok AS tok, account_id, deg,
+                   {_weight_sql("kind", "deg")} AS weight
+            FROM tokens
+        ), pair AS (
+            SELECT [a.kind, b.kind] AS kinds,
+                   a.kind || ':' || a.tok || '|' || b.kind || ':' || b.tok AS tok, a.account_id,
+                   a.deg AS deg_a, b.deg AS deg_b,
+                   {_weight_sql("a.kind", "2")} + {_weight_sql("b.kind", "2")} AS w0
+            FROM tokens a JOIN tokens b
+              ON a.account_id = b.account_id AND a.grp < b.grp
+        ), pair_deg AS (
+            -- A pair counts as far as its parts co-occur more than chance would make them:
+            -- a popular prompt and a common rhythm meet in many accounts by themselves.
+            SELECT kinds, tok, account_id, count(*) OVER (PARTITION BY tok) AS deg,
+                   w0, deg_a, deg_b
+            FROM pair
+        ), pair_w AS (
+            SELECT kinds, tok, account_id, deg,
+                   w0 * {_discount("deg")}
+                      * least(1.0, greatest(0.0, ln(deg * (SELECT count(*) FROM f_base)
+                                                     / (deg_a * deg_b)::DOUBLE) / ln({FULL_LIFT})))
+                   AS weight
+            FROM pair_deg WHERE deg >= 2
+        )
+        SELECT kinds, tok, account_id, deg, weight FROM single WHERE weight >= {LINK_THRESHOLD}
+        UNION ALL
+        SELECT kinds, tok, account_id, deg, weight FROM pair_w WHERE weight >= {LINK_THRESHOLD}
+        """
+    )
+
+
+def components(con: duckdb.DuckDBPyConnection) -> None:
+    """``clusters(account_id, root)``: connected components by min-label propagation."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE edges AS
+        WITH hub AS (SELECT tok, min(account_id) AS hub FROM links GROUP BY tok)
+        SELECT DISTINCT l.account_id AS a, hub.hub AS b FROM links l JOIN hub USING (tok)
+        WHERE l.account_id <> hub.hub
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE lab AS
+        SELECT a AS account_id, a AS root FROM edges UNION SELECT b, b FROM edges
+        """
+    )
+    for _ in range(MAX_ROUNDS):
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE lab2 AS
+            WITH nb AS (
+                SELECT e.a AS account_id, l.root FROM edges e JOIN lab l ON l.account_id = e.b
+                UNION ALL
+                SELECT e.b, l.root FROM edges e JOIN lab l ON l.account_id = e.a
+                UNION ALL
+                SELECT account_id, root FROM lab
+            )
+            SELECT account_id, min(root) AS root FROM nb GROUP BY account_id
+            """
+        )
+        changed = con.execute(
+            "SELECT count(*) FROM lab2 JOIN lab USING (account_id) WHERE lab2.root <> lab.root"
+        ).fetchall()[0][0]
+        con.execute("CREATE OR REPLACE TEMP TABLE lab AS SELECT * FROM lab2")
+        # Pointer jumping: take the root's root, which halves chains each round.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE lab AS
+            SELECT l.account_id, coalesce(r.root, l.root) AS root
+            FROM lab l LEFT JOIN lab r ON r.account_id = l.root
+            """
+        )
+        if changed == 0:
+            break
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE clusters AS
+        WITH sized AS (SELECT root, count(*) AS size FROM lab GROUP BY root)
+        SELECT lab.account_id, lab.root, sized.size FROM lab JOIN sized USING (root)
+        WHERE sized.size >= 2
+        """
+    )
+
+
+def cluster_id(root: str) -> str:
+    """A stable cluster id: the same members' smallest account id gives the same id."""
+    return "CL-" + hashlib.sha256(root.encode()).hexdigest()[:10]
+
+
+def minimal_evidence(
+    con: duckdb.DuckDBPyConnection, *, examples: int = 5
+) -> dict[str, list[ClusterEvidence]]:
+    """Per cluster root: a greedy smallest set of linking tokens that covers every member."""
+    rows = con.execute(
+        """
+        SELECT c.root, l.tok, any_value(l.kinds), max(l.weight), list(l.account_id ORDER BY l.account_id)
+        FROM links l JOIN clusters c USING (account_id)
+        GROUP BY c.root, l.tok
+        """
+    ).fetchall()
+    by_root: dict[str, list[tuple[str, list[str], float, list[str]]]] = {}
+    for root, tok, kinds, weight, members in rows:
+        if len(members) >= 2:
+            by_root.setdefault(root, []).append((tok, list(kinds), float(weight), list(members)))
+    out: dict[str, list[ClusterEvidence]] = {}
+    for root, toks in by_root.items():
+        uncovered = {m for _, _, _, members in toks for m in members}
+        chosen: list[ClusterEvidence] = []
+        # Greedy set cover, strongest evidence first among equally useful tokens.
+        while uncovered:
+            best = max(toks, key=lambda t: (len(uncovered.intersection(t[3])), t[2]))
+            gain = uncovered.intersection(best[3])
+            if not gain:
+                break
+            uncovered -= gain
+            chosen.append(
+                ClusterEvidence(best[1], _short(best[0]), len(best[3]), best[2], best[3][:examples])
+            )
+            if len(chosen) >= 12:
+                break
+        out[root] = chosen
+    return out
+
+
+def _short(tok: str) -> str:
+    # Tokens hold hashes and IPs; keep them matchable but bounded in size.
+    return tok if len(tok) <= 120 else tok[:117] + "..."

@@ -1,0 +1,109 @@
+"""Verdicts: family scores and the two-family rule (DESIGN §7).
+
+* ``alert`` — content evidence (what is asked, how it is templated, what it costs, how it
+  moves with model releases) backed by identity/infrastructure or coordination evidence,
+  with nothing exculpatory.
+* ``policy`` — accounts balancing load just under rate limits without distillation content:
+  abuse, but not this kind.
+* ``watch`` — one family alone, or an alert that exculpatory evidence holds back.
+* ``clear`` — nothing of note.
+
+Content alone never alerts: that is what keeps contracted synthetic-data customers and
+evaluation labs (content-identical to harvesting) off the termination list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ircli.analysis.indicators import CATALOGUE, FAMILIES
+
+ALERT_AT = 0.5
+VERDICTS = ("alert", "watch", "policy", "clear")
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """An account's verdict with the family scores behind it."""
+
+    verdict: str
+    score: float
+    families: dict[str, float]
+    content: float
+    backing: float
+    exculpatory: float
+
+
+# Indicators that corroborate their family but cannot carry it alone: a fixed template
+# with varied payloads is also how batch ETL, bulk generation and agent tools look, and
+# most API traffic is single-turn.
+CORROBORATING = {"template_breadth", "single_turn_share"}
+
+
+def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
+    """Per family: the strongest indicator, plus a little for a second independent one."""
+    out: dict[str, float] = {}
+    for family in FAMILIES:
+        if family in ("content", "economics"):
+            lead = [
+                strengths.get(i.name, 0.0)
+                for i in CATALOGUE
+                if i.family == family and i.name not in CORROBORATING
+            ]
+            extra = [
+                strengths.get(n, 0.0)
+                for n in CORROBORATING
+                if any(i.name == n and i.family == family for i in CATALOGUE)
+            ]
+            top = max(lead, default=0.0)
+            out[family] = min(
+                1.0, top + 0.25 * max(extra, default=0.0) * (1.0 if top >= 0.2 else 0.0)
+            )
+            continue
+        values = sorted(
+            (strengths.get(i.name, 0.0) for i in CATALOGUE if i.family == family), reverse=True
+        )
+        top = values[0] if values else 0.0
+        second = values[1] if len(values) > 1 else 0.0
+        out[family] = min(1.0, top + 0.25 * second)
+    # A pivot alone is what evaluation labs and eager developers do; with replay of old
+    # prompts it is harvesting.
+    out["lifecycle"] = strengths.get("release_pivot", 0.0) * strengths.get("release_replay", 0.0)
+    return out
+
+
+def judge(
+    strengths: Mapping[str, float], *, has_text: bool, cluster_content: float = 0.0
+) -> Judgement:
+    """Apply the two-family rule to one account's indicator strengths."""
+    fam = family_scores(strengths)
+    economics = fam["economics"]
+    own = max(fam["content"], fam["lifecycle"])
+    # Economics corroborates what the text shows; where the text is absent or phrased in a
+    # way no pattern knows, the token economics of harvesting (long outputs and thinking
+    # for short inputs) still carry the content family, discounted.
+    content = min(1.0, own + 0.3 * economics) if own >= 0.2 else own
+    # Where the text is there and shows nothing, economics alone stays below an alert.
+    content = max(content, (0.45 if has_text else 0.8) * economics)
+    # Filler traffic dilutes an account's own shares; its cluster's content still counts.
+    content = max(content, cluster_content)
+    backing = max(fam["identity"], fam["coordination"])
+    if backing >= 0.3:
+        # Machine timing strengthens other backing evidence but never stands in for it.
+        backing = min(1.0, backing + 0.2 * fam["timing"])
+    exculpatory = fam["exculpatory"]
+    balancing = max(
+        strengths.get("rate_limit_balancing", 0.0), strengths.get("rate_limit_pressure", 0.0)
+    )
+    score = round(content * backing * (1.0 - exculpatory), 4)
+    if content >= ALERT_AT and backing >= ALERT_AT and exculpatory < ALERT_AT:
+        verdict = "alert"
+    elif balancing >= ALERT_AT and content < ALERT_AT and exculpatory < ALERT_AT:
+        verdict = "policy"
+        score = round(balancing * (1.0 - exculpatory), 4)
+    elif content >= ALERT_AT or (backing >= ALERT_AT and content >= 0.25):
+        verdict = "watch"
+    else:
+        verdict = "clear"
+    return Judgement(verdict, score, fam, content, backing, exculpatory)
