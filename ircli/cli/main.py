@@ -29,6 +29,7 @@ _COMMANDS = {
     "playbook": "ircli.cli.playbook:playbook",
     "evidence": "ircli.cli.evidence:evidence",
     "auth": "ircli.cli.auth:auth",
+    "timeline": "ircli.cli.timeline:timeline",
 }
 
 
