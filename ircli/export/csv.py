@@ -22,13 +22,17 @@ COLUMNS = ("seq", "ts", "actor", "type", "message", "payload", "prev_hash", "has
 
 
 def neutralise(cell: str) -> str:
-    """``cell`` made inert for spreadsheets (a leading apostrophe before a formula start)."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+    """``cell`` made inert for spreadsheets (a leading apostrophe before a formula start).
+
+    A cell that already looks neutralised gets one more apostrophe, so :func:`restore`
+    gives back exactly the original text.
+    """
+    return "'" + cell if cell.lstrip("'").startswith(FORMULA_STARTS) else cell
 
 
 def restore(cell: str) -> str:
     """The original text of a cell written by :func:`neutralise`."""
-    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+    if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS):
         return cell[1:]
     return cell
 

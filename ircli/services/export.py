@@ -19,12 +19,14 @@ from ircli import __version__
 from ircli.core.clock import format_ts, parse_ts
 from ircli.core.events import Event
 from ircli.core.incident import project_incident
-from ircli.core.redaction import RedactionPolicy
+from ircli.core.redaction import DEFAULT_HASHED, RedactionPolicy
 from ircli.errors import IrcliError, NotFoundError, SecretsError, UsageError, ValidationError
 from ircli.services.incidents import resolve_incident_id
 from ircli.services.workspace import Workspace
 
 FORUM_KEY = "forum-hmac"
+JOURNAL_HASHED = {"target": "account", "account": "account", "owner_email": "email"}
+"""Payload keys of journal events that name one identifier, beyond the shared policy's."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ def forum_redaction_policy() -> RedactionPolicy:
             f"--redact needs the Forum HMAC key (secret '{FORUM_KEY}'): {exc.message}",
             hint=f"store it with 'ircli auth set {FORUM_KEY}', or export {env_var(FORUM_KEY)}=...",
         ) from None
-    return RedactionPolicy(key.reveal().encode("utf-8"))
+    # Journal events name single accounts too ("target" of an action ledger entry).
+    hashed = {**DEFAULT_HASHED, **JOURNAL_HASHED}
+    return RedactionPolicy(key.reveal().encode("utf-8"), hashed=hashed)
 
 
 def export_timeline(

