@@ -73,6 +73,9 @@ def formats() -> list[str]:
 
 def writer_for(name: str) -> Writer:
     """The writer registered under ``name``; a readable error for an unknown format."""
+    from ircli.export.describers import register
+
+    register()  # readable timeline lines for the event types reports rely on
     found = _registered().get(name)
     if found is None:
         known = ", ".join(formats()) or "none installed"

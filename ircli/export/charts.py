@@ -66,9 +66,11 @@ def column_chart(title: str, pairs: Sequence[tuple[str, float]], *, color: str =
             f"{escape(_fmt(value))}</title></rect>"
         )
     first, last = pairs[0][0], pairs[-1][0]
-    parts.append(
-        f'<text x="30" y="{base + 18}" class="chart-label">{escape(first)}</text>'
-        f'<text x="{width + 30}" y="{base + 18}" text-anchor="end" class="chart-label">'
-        f"{escape(last)}</text></svg>"
-    )
+    parts.append(f'<text x="30" y="{base + 18}" class="chart-label">{escape(first)}</text>')
+    if last != first:
+        parts.append(
+            f'<text x="{width + 30}" y="{base + 18}" text-anchor="end" class="chart-label">'
+            f"{escape(last)}</text>"
+        )
+    parts.append("</svg>")
     return "".join(parts)

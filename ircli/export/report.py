@@ -16,6 +16,9 @@ from typing import Any
 from ircli.core.events import Event
 from ircli.export.fields import first, mapping, measure, names, number, text
 
+VERDICT_ORDER = ("alert", "watch", "policy", "clear")
+"""Most to least severe: the order verdicts are shown in."""
+
 MAX_ROWS = 500
 """Rows kept per section; beyond it the report says how many more there were."""
 
@@ -267,6 +270,8 @@ def _analysis(facts: ReportFacts, event: Event, p: dict[str, Any]) -> None:
         count = number(value)
         if count is not None:
             verdicts[text(name, 40)] = count
+    order = {name: rank for rank, name in enumerate(VERDICT_ORDER)}
+    verdicts = dict(sorted(verdicts.items(), key=lambda kv: (order.get(kv[0], 99), kv[0])))
     facts.analyses.append(
         AnalysisRow(
             event.seq,

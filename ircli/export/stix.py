@@ -12,6 +12,7 @@ gives the same bundle. The bundle is streamed one object at a time.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any, ClassVar, TextIO
 
@@ -110,7 +111,13 @@ class StixWriter:
         out.write(",\n".join(obj.serialize() for obj in (marking, lab, incident)))
         count = 0
         for event in source.events():
-            out.write(",\n" + _note(stix2, event, incident_id, lab.id, marking.id).serialize())
+            properties = note_properties(event, incident_id, lab.id, marking.id)
+            fast = note_json(stix2, properties)
+            if not count:  # stix2 checks the first note in full; the rest share its shape
+                checked = note_object(stix2, properties).serialize()
+                if json.loads(checked) != json.loads(fast):
+                    raise AssertionError("the fast STIX note form drifted from stix2's")
+            out.write(",\n" + fast)
             count += 1
         out.write("\n]}\n")
         return count
@@ -127,23 +134,58 @@ def _incident_text(source: ExportSource) -> str:
     return "\n\n".join(parts)
 
 
-def _note(stix2: Any, event: Event, incident_id: str, lab_id: str, marking_id: str) -> Any:
-    return stix2.Note(
-        id=stix_id("note", event.incident, event.hash),
-        created=event.ts,
-        modified=event.ts,
-        created_by_ref=lab_id,
-        abstract=f"{time_meaning(event.type)} (#{event.seq})",
-        content=f"{describe(event)}\n\nactor: {event.actor}\ntype: {event.type}\n"
+def note_properties(event: Event, incident_id: str, lab_id: str, marking_id: str) -> dict[str, Any]:
+    """The properties of one event's ``note``, in the order stix2 serialises them."""
+    return {
+        "type": "note",
+        "spec_version": "2.1",
+        "id": stix_id("note", event.incident, event.hash),
+        "created_by_ref": lab_id,
+        "created": event.ts,
+        "modified": event.ts,
+        "abstract": f"{time_meaning(event.type)} (#{event.seq})",
+        "content": f"{describe(event)}\n\nactor: {event.actor}\ntype: {event.type}\n"
         f"payload: {canonical_json(event.payload)}",
-        authors=[event.actor],
-        object_refs=[incident_id],
-        external_references=[
+        "authors": [event.actor],
+        "object_refs": [incident_id],
+        "external_references": [
             {
                 "source_name": "ircli-journal",
-                "external_id": f"{event.incident}#{event.seq}",
                 "hashes": {"SHA-256": event.hash},
+                "external_id": f"{event.incident}#{event.seq}",
             }
         ],
-        object_marking_refs=[marking_id],
-    )
+        "object_marking_refs": [marking_id],
+    }
+
+
+def note_object(stix2: Any, properties: dict[str, Any]) -> Any:
+    """The note built and checked by stix2 (the reference for :func:`note_json`)."""
+    return stix2.Note(**{k: v for k, v in properties.items() if k not in ("type", "spec_version")})
+
+
+def note_json(stix2: Any, properties: dict[str, Any]) -> str:
+    """The note serialised exactly as stix2 would, without building a stix2 object.
+
+    Building a stix2 object costs about 1 ms; a 100,000-event bundle would take minutes.
+    Notes have one fixed shape, so the first one is built by stix2 and compared with
+    this fast form (see :class:`StixWriter`), and tests compare every golden note too.
+    """
+    out = dict(properties)
+    for key in ("created", "modified"):
+        out[key] = _stix_time(stix2, str(out[key]))
+    return json.dumps(out, ensure_ascii=True)
+
+
+_TIMES: dict[str, str] = {}
+
+
+def _stix_time(stix2: Any, ts: str) -> str:
+    if ts not in _TIMES:
+        if len(_TIMES) > 4096:
+            _TIMES.clear()
+        moment = stix2.utils.parse_into_datetime(
+            ts, precision="millisecond", precision_constraint="min"
+        )
+        _TIMES[ts] = stix2.utils.format_datetime(moment)
+    return _TIMES[ts]

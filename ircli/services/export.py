@@ -99,9 +99,7 @@ def export_timeline(
     ``forum-hmac`` secret; a :class:`RedactionPolicy` is used as given).
     """
     from ircli.export import ExportSource, writer_for
-    from ircli.export.describers import register
 
-    register()
     writer = writer_for(fmt)
     incident = resolve_incident_id(ws, incident)
     policy = forum_redaction_policy() if redact is True else (redact or None)

@@ -132,3 +132,32 @@ def test_stix_bundle_is_valid_with_tlp2_marking(fixed_ws: Workspace, incident: s
     for obj in bundle["objects"]:
         if obj["type"] != "marking-definition":
             assert obj["object_marking_refs"] == [marking["id"]]
+
+
+def test_fast_stix_notes_equal_what_stix2_builds(fixed_ws: Workspace, incident: str) -> None:
+    """The bundle writes notes without stix2's slow constructor: prove the bytes are the same."""
+    import stix2
+
+    from ircli.core.events import seal
+    from ircli.export.stix import note_json, note_object, note_properties
+
+    events = list(fixed_ws.store.events(incident))
+    events.append(
+        seal(
+            incident,
+            99,
+            "2026-03-01T09:00:00.123456Z",
+            "bob",
+            "note.added",
+            {"text": "é“\x1b"},
+            "0" * 64,
+        )
+    )
+    for event in events:
+        props = note_properties(
+            event,
+            "incident--edfa5bc6-bb1d-4e2d-bbbc-6fe1cdd803a5",
+            "identity--e4d3af41-362f-4401-a8a9-3138bc6b4f4b",
+            "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+        )
+        assert note_json(stix2, props) == note_object(stix2, props).serialize()
