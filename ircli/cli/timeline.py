@@ -7,7 +7,7 @@ import sys
 import click
 
 from ircli.cli.context import workspace
-from ircli.cli.output import emit_json, info, json_option
+from ircli.cli.output import emit_json, emit_table, info, json_option
 from ircli.errors import UsageError
 
 
@@ -78,4 +78,20 @@ def timeline_export(
         info(
             f"exported {result.events} event(s) of {result.incident} as {fmt} to {where}"
             + (" (redacted)" if result.redacted else "")
+        )
+
+
+@timeline.command("formats")
+@json_option
+def timeline_formats(as_json: bool) -> None:
+    """List the installed export formats (built-in and plugins)."""
+    from ircli.services.export import export_formats
+
+    found = export_formats()
+    if as_json:
+        emit_json(found)
+    else:
+        emit_table(
+            [(f["name"], f["suffix"], f["description"]) for f in found],
+            ["FORMAT", "SUFFIX", "DESCRIPTION"],
         )

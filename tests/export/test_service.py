@@ -26,6 +26,12 @@ def test_every_format_is_registered_through_entry_points() -> None:
         assert writer_for(name).name == name
 
 
+def test_cli_lists_formats(ircli) -> None:  # type: ignore[no-untyped-def]
+    result = ircli("timeline", "formats", "--json")
+    assert result.code == 0
+    assert {f["name"] for f in json.loads(result.out)} >= set(ALL)
+
+
 def test_cli_export_to_file_and_stdout(ircli, incident: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "t.jsonl"
     result = ircli("timeline", "export", incident, "--format", "jsonl", "-o", str(out), "--json")
