@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -173,11 +173,16 @@ def verify_export_file(path: str | os.PathLike[str]) -> Any:
 
 
 def _bound(value: str | datetime | None, option: str) -> str | None:
-    """A time bound in the journal's timestamp form, which compares as text."""
+    """A time bound in the journal's timestamp form, which compares as text.
+
+    A bare date means the start of that day for ``--since`` and its end for ``--until``.
+    """
     if value is None or value == "":
         return None
     try:
         moment = value if isinstance(value, datetime) else parse_ts(value)
+        if isinstance(value, str) and len(value.strip()) == 10 and option == "--until":
+            moment += timedelta(days=1, microseconds=-1)
         if moment.tzinfo is None:
             raise ValueError("naive")
         return format_ts(moment)

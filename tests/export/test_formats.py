@@ -161,3 +161,27 @@ def test_fast_stix_notes_equal_what_stix2_builds(fixed_ws: Workspace, incident: 
             "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
         )
         assert note_json(stix2, props) == note_object(stix2, props).serialize()
+
+
+@pytest.mark.parametrize(
+    ("level", "marking"),
+    [
+        ("CLEAR", "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"),
+        ("GREEN", "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"),
+        ("AMBER", "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"),
+        ("AMBER+STRICT", "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"),
+        ("RED", "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"),
+    ],
+)
+def test_tlp_level_reaches_stix_and_the_banner(ws: Workspace, level: str, marking: str) -> None:
+    from ircli.services.incidents import open_incident
+
+    inc = open_incident(ws, title="t", tlp=level).id
+    bundle = json.loads(_export(ws, inc, "stix"))
+    (definition,) = [o for o in bundle["objects"] if o["type"] == "marking-definition"]
+    assert definition["id"] == marking
+    assert definition["name"] == f"TLP:{level}"
+    assert all(o.get("object_marking_refs", [marking]) == [marking] for o in bundle["objects"])
+    page = _export(ws, inc, "html")
+    assert '<div class="tlp" style="color:' in page and f"TLP:{level}" in page
+    assert "TLP:WHITE" not in page

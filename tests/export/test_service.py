@@ -126,6 +126,15 @@ def test_filters_select_events(fixed_ws: Workspace, incident: str) -> None:
     assert head["complete"] is False and head["selection"]["types"] == ["note.added"]
 
 
+def test_a_bare_until_date_includes_that_day(fixed_ws: Workspace, incident: str) -> None:
+    day = export_timeline(
+        fixed_ws, incident, "csv", io.StringIO(), since="2026-03-01", until="2026-03-01"
+    )
+    assert day.events == 21
+    before = export_timeline(fixed_ws, incident, "csv", io.StringIO(), until="2026-02-28")
+    assert before.events == 0
+
+
 def test_events_appended_during_an_export_are_left_out(fixed_ws: Workspace, incident: str) -> None:
     """The export is a snapshot at the head it states, even if responders keep writing."""
 
