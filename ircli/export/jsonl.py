@@ -219,6 +219,9 @@ def _finish(
 
     if head.get("format") != FORMAT or head.get("version") != VERSION:
         return result("the head record is not an ircli timeline export (version 1)")
+    if complete != (not redacted and not head.get("selection")):
+        # A full export relabelled "partial" would escape the chain check: refuse it.
+        return result("the head record's complete/selection/redacted fields disagree (altered)")
     if complete:
         report = verify_chain(incident, _events_of(open_lines), expected_head=(head_seq, head_hash))
         if not report.ok:

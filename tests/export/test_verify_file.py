@@ -180,3 +180,23 @@ def test_garbage_and_missing_files(ircli, tmp_path: Path) -> None:  # type: igno
     missing = ircli("verify", "--file", str(tmp_path / "nope.jsonl"))
     assert missing.code == 3 and "no export file" in missing.err
     assert ircli("verify", "INC-1", "--file", str(junk)).code == 2
+
+
+def test_a_full_export_relabelled_partial_is_refused(ircli, export: Path) -> None:  # type: ignore[no-untyped-def]
+    """Dropping an event and re-sealing the head as a "partial" export is still caught."""
+    import hashlib
+
+    lines = _lines(export)
+    del lines[7]
+    events, head = lines[:-1], json.loads(lines[-1])
+    head.update(
+        complete=False,
+        events=len(events),
+        digest="sha256:" + hashlib.sha256(b"".join(events)).hexdigest(),
+    )
+    from ircli.core.canonical import canonical_json
+
+    export.write_bytes(b"".join([*events, (canonical_json(head) + "\n").encode()]))
+    code, report = _verify(ircli, export)
+    assert code == 7
+    assert "disagree" in report["break"]["reason"]
