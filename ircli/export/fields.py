@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ircli.core.canonical import canonical_json
+from ircli.core.text import inert
 
 
 def first(payload: Mapping[str, Any], *keys: str) -> Any:
@@ -86,3 +87,15 @@ def names(value: Any) -> list[str]:
 def mapping(value: Any) -> dict[str, Any]:
     """``value`` if it is a dict, else an empty dict."""
     return value if isinstance(value, dict) else {}
+
+
+def visible(value: object, limit: int | None = None) -> str:
+    """:func:`inert` text, skipping its per-character scan for plain printable ASCII.
+
+    Printable ASCII holds nothing ``inert`` would change; most journal values are such,
+    and the scan dominates the cost of a large report.
+    """
+    text = str(value)
+    if text.isascii() and text.isprintable():
+        return text if limit is None or len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+    return inert(text, keep_newlines=True, limit=limit)

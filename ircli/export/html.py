@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import ClassVar, TextIO
 
-from ircli.core.text import inert
 from ircli.core.timeline import describe
 from ircli.export import ExportSource
 from ircli.export.charts import bar_chart, column_chart
+from ircli.export.fields import visible
 from ircli.export.report import ReportFacts, fold
 
 TLP_COLORS = {
@@ -84,7 +84,7 @@ footer { padding:16px 32px 24px; color:var(--muted); border-top:1px solid var(--
 
 def h(value: object, limit: int | None = None) -> str:
     """A journal value as inert, escaped HTML text."""
-    return escape(inert(value, keep_newlines=True, limit=limit), quote=True)
+    return escape(visible(value, limit), quote=True)
 
 
 def _table(

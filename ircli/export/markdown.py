@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import ClassVar, TextIO
 
-from ircli.core.text import inert
 from ircli.core.timeline import describe
 from ircli.export import ExportSource
+from ircli.export.fields import visible
 from ircli.export.report import ReportFacts, fold
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:<>&])")
@@ -23,7 +23,7 @@ _ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 def md(value: object, limit: int | None = None) -> str:
     """``value`` as inert Markdown text on one line."""
-    flat = " ".join(inert(value, keep_newlines=True).split())
+    flat = " ".join(visible(value).split())
     if limit is not None and len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return _MD_SPECIAL.sub(lambda m: _ENTITIES.get(m.group(1), "\\" + m.group(1)), flat)

@@ -53,3 +53,12 @@ def test_md_escapes_hostile_text(text: str) -> None:
     for forbidden in ("<a ", "<img", "<script", "<h1", "<code", "<em", "<s>", "<del", "<li"):
         assert forbidden not in html, (text, html)
     assert html.count("<td>") == 1  # the pipe did not split the cell
+
+
+@pytest.mark.parametrize("text", ["plain ascii", "tab\there", "é“", "\x1b[2J", "a\u202eb", "x" * 50])
+def test_visible_matches_inert(text: str) -> None:
+    from ircli.core.text import inert
+    from ircli.export.fields import visible
+
+    assert visible(text) == inert(text, keep_newlines=True)
+    assert visible(text, 10) == inert(text, keep_newlines=True, limit=10)
