@@ -8,12 +8,13 @@ never leaves a half-written file under the requested name.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ircli import __version__
 from ircli.core.clock import format_ts, parse_ts
@@ -23,6 +24,9 @@ from ircli.core.redaction import DEFAULT_HASHED, RedactionPolicy
 from ircli.errors import IrcliError, NotFoundError, SecretsError, UsageError, ValidationError
 from ircli.services.incidents import resolve_incident_id
 from ircli.services.workspace import Workspace
+
+if TYPE_CHECKING:
+    from ircli.export.jsonl import ExportCheck
 
 FORUM_KEY = "forum-hmac"
 JOURNAL_HASHED = {"target": "account", "account": "account", "owner_email": "email"}
@@ -143,19 +147,20 @@ def export_timeline(
         redacted=policy is not None,
         selection=selection,
     )
-    if isinstance(out, str | os.PathLike) and str(out) != "-":
-        path = Path(out)
-        count = _write_file(path, lambda stream: writer.write(source, stream))
-        where: str | None = str(path)
+    where: str | None = None
+    if isinstance(out, str | os.PathLike):
+        if str(out) == "-":
+            count = writer.write(source, sys.stdout)
+        else:
+            where = str(out)
+            count = _write_file(Path(out), lambda stream: writer.write(source, stream))
     else:
-        assert not isinstance(out, str | os.PathLike)
         count = writer.write(source, out)
-        where = None
     return ExportResult(incident, fmt, count, head_seq, head_hash, policy is not None, where)
 
 
-def verify_export_file(path: str | os.PathLike[str]) -> Any:
-    """Verify a JSONL timeline export offline (no store); returns an ``ExportCheck``."""
+def verify_export_file(path: str | os.PathLike[str]) -> ExportCheck:
+    """Verify a JSONL timeline export offline (no store)."""
     from ircli.export.jsonl import verify_export
 
     file = Path(path)

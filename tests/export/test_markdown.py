@@ -55,7 +55,9 @@ def test_md_escapes_hostile_text(text: str) -> None:
     assert html.count("<td>") == 1  # the pipe did not split the cell
 
 
-@pytest.mark.parametrize("text", ["plain ascii", "tab\there", "é“", "\x1b[2J", "a\u202eb", "x" * 50])
+@pytest.mark.parametrize(
+    "text", ["plain ascii", "tab\there", "é“", "\x1b[2J", "a\u202eb", "x" * 50]
+)
 def test_visible_matches_inert(text: str) -> None:
     from ircli.core.text import inert
     from ircli.export.fields import visible

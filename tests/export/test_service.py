@@ -227,3 +227,11 @@ def test_no_payload_crashes_a_writer(items: list[tuple[str, dict[str, object]]])
         out = io.StringIO()
         assert writer.write(source, out) == len(events)
         assert out.getvalue() or name == "timesketch-jsonl"
+
+
+def test_dash_means_stdout(
+    fixed_ws: Workspace, incident: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = export_timeline(fixed_ws, incident, "csv", "-")
+    assert result.path is None
+    assert capsys.readouterr().out.startswith("seq,ts,actor,type,message")
