@@ -157,15 +157,21 @@ def test_renders_in_headless_chromium_without_console_errors(report: Path, tmp_p
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
 
 
-@pytest.mark.skipif(
+NEEDS_CHROMIUM = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium missing: run make test (scripts/system-deps.sh)"
 )
-def test_the_console_check_sees_errors(tmp_path: Path) -> None:
-    """The detector above is not blind: a page with a script error and a blocked load trips it."""
+
+
+@NEEDS_CHROMIUM
+@pytest.mark.parametrize(
+    "body",
+    ["<script>console.error('boom')</script>", '<img src="http://192.0.2.1/x.png">'],
+)
+def test_the_console_check_sees_errors(tmp_path: Path, body: str) -> None:
+    """The detector above is not blind: a script error or a blocked load trips it."""
     bad = tmp_path / "bad.html"
     bad.write_text(
         '<html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "script-src 'unsafe-inline'\"></head><body><script>console.error('boom')</script>"
-        '<img src="http://192.0.2.1/x.png"></body></html>'
+        f"script-src 'unsafe-inline'\"></head><body>{body}</body></html>"
     )
     assert _page_problems(_render(bad, tmp_path / "bad.png"))
