@@ -88,7 +88,11 @@ def h(value: object, limit: int | None = None) -> str:
 
 
 def _table(
-    headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = ()
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    numeric: Sequence[int] = (),
+    *,
+    total: Sequence[str] | None = None,
 ) -> str:
     """A table; cells must already be escaped HTML."""
     head = "".join(
@@ -96,8 +100,7 @@ def _table(
         for i, name in enumerate(headers)
     )
     body = []
-    for row in rows:
-        cls = ' class="total"' if row and row[0] == "Total" else ""
+    for row, cls in [*((r, "") for r in rows), *([(total, ' class="total"')] if total else [])]:
         cells = "".join(
             f'<td class="num">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
             for i, cell in enumerate(row)
@@ -249,10 +252,9 @@ def _actions(facts: ReportFacts) -> str:
         for row in facts.actions.values()
     ]
     t = facts.ledger_totals()
-    rows.append(
-        ["Total", "", "", ""]
-        + [f"{t.get(k, 0):,}" for k in ("targets", "succeeded", "failed", "skipped", "pending")]
-    )
+    total = ["Total", "", "", ""] + [
+        f"{t.get(k, 0):,}" for k in ("targets", "succeeded", "failed", "skipped", "pending")
+    ]
     headers = [
         "Requested",
         "Action",
@@ -264,7 +266,7 @@ def _actions(facts: ReportFacts) -> str:
         "Skipped",
         "Pending",
     ]
-    table = _table(headers, rows, numeric=(4, 5, 6, 7, 8))
+    table = _table(headers, rows, numeric=(4, 5, 6, 7, 8), total=total)
     return f'<section id="actions"><h2>Actions and ledger</h2>{table}{_more(facts, "actions")}</section>'
 
 
