@@ -9,6 +9,8 @@ need=()
 command -v clickhouse-server >/dev/null || [ -x /usr/sbin/clickhouse-server ] || need+=(clickhouse-server clickhouse-client)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring libsecret-tools)
 command -v dbus-run-session >/dev/null || need+=(dbus)
+# The HTML report is rendered headless to prove it shows without console errors.
+command -v chromium >/dev/null || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

