@@ -21,6 +21,8 @@ _COMMANDS = {
     "verify": "ircli.cli.verify:verify",
     "config": "ircli.cli.config:config",
     "demo": "ircli.cli.demo:demo",
+    "intel": "ircli.cli.intel:intel",
+    "report": "ircli.cli.report:report",
 }
 
 

@@ -1,0 +1,274 @@
+"""Matching shared indicators against an incident's evidence (canonical tables in Parquet).
+
+DuckDB groups the evidence once per observable (source IP, ASN, user agent, payment
+fingerprint, system-prompt hash, prompt-template fingerprint) into ``value → accounts,
+count, first, last``; indicators are then matched against those groups in Python, where
+CIDR containment and keyed hashes are exact. The evidence is read, never changed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ircli.core.clock import format_ts
+from ircli.core.redaction import RedactionPolicy
+from ircli.intel.fingerprints import (
+    FINGERPRINT_KINDS,
+    fingerprint_matches,
+    fingerprint_token,
+    template_fingerprint_sql,
+)
+from ircli.intel.indicators import IntelIndicator
+
+MAX_ACCOUNTS_LISTED = 10_000
+
+
+@dataclass
+class Group:
+    """Evidence rows sharing one observed value."""
+
+    value: str
+    accounts: set[str]
+    count: int
+    first: str | None
+    last: str | None
+
+
+@dataclass
+class Sighting:
+    """One indicator seen in the evidence."""
+
+    indicator: str
+    source: str | None
+    source_name: str | None
+    name: str
+    accounts: list[str]
+    count: int
+    first_seen: str | None
+    last_seen: str | None
+    matched: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form: the payload of an ``intel.sighting`` event."""
+        return {
+            "indicator": self.indicator,
+            "source": self.source,
+            "source_name": self.source_name,
+            "name": self.name,
+            "accounts": self.accounts[:MAX_ACCOUNTS_LISTED],
+            "accounts_total": len(self.accounts),
+            "count": self.count,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "matched": self.matched[:100],
+        }
+
+
+# observable → (table, column expression, time column)
+_OBSERVABLES: dict[str, list[tuple[str, str, str]]] = {
+    "ip": [("requests", "src_ip", "ts"), ("accounts", "signup_ip", "created_at")],
+    "asn": [("requests", "CAST(asn AS VARCHAR)", "ts")],
+    "user_agent": [("requests", "user_agent", "ts")],
+    "payment-fingerprint": [("accounts", "payment_fingerprint", "created_at")],
+    "system-prompt": [("requests", "system_prompt_hash", "ts")],
+    "prompt-template": [("requests", "__template__", "ts")],
+}
+_OBSERVABLES["user-agent"] = _OBSERVABLES["user_agent"]
+
+_BEHAVIOURAL = ("payment-fingerprint", "system-prompt", "prompt-template")
+
+_NEEDS_COLUMN = {
+    "CAST(asn AS VARCHAR)": "asn",
+    "__template__": "prompt_text",
+}
+
+
+class Evidence:
+    """The incident's canonical tables, opened read-only through DuckDB."""
+
+    def __init__(self, requests: Sequence[Path], accounts: Sequence[Path]) -> None:
+        import duckdb
+
+        self._con = duckdb.connect(":memory:")
+        self._columns: dict[str, set[str]] = {}
+        for table, paths in (("requests", requests), ("accounts", accounts)):
+            if not paths:
+                continue
+            files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+            self._con.execute(
+                f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{files}], union_by_name=true)"
+            )
+            rows = self._con.execute(f"DESCRIBE {table}").fetchall()
+            self._columns[table] = {str(r[0]) for r in rows}
+        self._cache: dict[str, list[Group]] = {}
+
+    def close(self) -> None:
+        """Release DuckDB."""
+        self._con.close()
+
+    def groups(self, observable: str) -> list[Group]:
+        """Evidence grouped by one observable's value (cached per observable)."""
+        if observable not in self._cache:
+            out: list[Group] = []
+            for table, expr, ts in _OBSERVABLES[observable]:
+                out.extend(self._group(table, expr, ts))
+            self._cache[observable] = out
+        return self._cache[observable]
+
+    def _group(self, table: str, expr: str, ts: str) -> list[Group]:
+        columns = self._columns.get(table)
+        needed = _NEEDS_COLUMN.get(expr, expr)
+        if not columns or needed not in columns or "account_id" not in columns:
+            return []
+        if expr == "__template__":
+            expr = template_fingerprint_sql("prompt_text")
+        time_cols = f"min({ts}), max({ts})" if ts in columns else "NULL, NULL"
+        sql = (
+            f"SELECT {expr} AS v, list(DISTINCT account_id), count(*), {time_cols} "
+            f"FROM {table} WHERE {needed} IS NOT NULL GROUP BY v"
+        )
+        return [
+            Group(str(v), set(accts), int(n), as_ts(first), as_ts(last))
+            for v, accts, n, first, last in self._con.execute(sql).fetchall()
+            if v is not None
+        ]
+
+
+def as_ts(value: Any) -> str | None:
+    """A DuckDB timestamp as the journal's ISO 8601 UTC form."""
+    if isinstance(value, datetime):
+        return format_ts(value) if value.tzinfo else format_ts(value.astimezone())
+    return None if value is None else str(value)
+
+
+class _IpIndex:
+    """Evidence IPs sorted by integer value, so a CIDR is two binary searches."""
+
+    def __init__(self, groups: list[Group]) -> None:
+        keyed: list[tuple[int, int, int]] = []
+        self.groups = groups
+        self.exact: dict[str, list[int]] = {}
+        for index, group in enumerate(groups):
+            try:
+                address = ipaddress.ip_address(group.value.strip())
+            except ValueError:
+                continue
+            keyed.append((address.version, int(address), index))
+            self.exact.setdefault(str(address), []).append(index)
+        keyed.sort()
+        self.keys = [(v, n) for v, n, _ in keyed]
+        self.index = [i for _, _, i in keyed]
+
+    def find(self, op: str, value: str) -> list[int]:
+        if op == "eq":
+            return self.exact.get(value, [])
+        network = ipaddress.ip_network(value, strict=False)
+        lo = bisect.bisect_left(self.keys, (network.version, int(network.network_address)))
+        hi = bisect.bisect_right(self.keys, (network.version, int(network.broadcast_address)))
+        return self.index[lo:hi]
+
+
+def match_indicators(
+    indicators: Iterable[IntelIndicator], evidence: Evidence, policy: RedactionPolicy
+) -> list[Sighting]:
+    """Every supported indicator that matches the evidence, as a :class:`Sighting`."""
+    ip_index: _IpIndex | None = None
+    by_value: dict[str, dict[str, list[int]]] = {}
+    tokens: dict[str, dict[str, list[int]]] = {}
+    found: list[Sighting] = []
+    for indicator in indicators:
+        if indicator.unsupported or not indicator.terms:
+            continue
+        hits: set[tuple[str, int]] = set()
+        for term in indicator.terms:
+            observable = term.kind
+            if term.value.startswith("hmac-sha256:") or observable in _BEHAVIOURAL:
+                hits.update(_fingerprint_hits(observable, term.value, evidence, policy, tokens))
+            elif observable == "ip" and term.op in ("eq", "cidr"):
+                if ip_index is None:
+                    ip_index = _IpIndex(evidence.groups("ip"))
+                hits.update(("ip", i) for i in ip_index.find(term.op, term.value))
+            elif observable in ("asn", "user_agent") and term.op == "eq":
+                lookup = by_value.setdefault(observable, _index(evidence.groups(observable)))
+                hits.update((observable, i) for i in lookup.get(term.value, []))
+            elif observable == "user_agent" and term.op == "like":
+                regex = _like(term.value)
+                hits.update(
+                    ("user_agent", i)
+                    for i, g in enumerate(evidence.groups("user_agent"))
+                    if regex.fullmatch(g.value)
+                )
+        if hits:
+            found.append(_sighting(indicator, hits, evidence))
+    return found
+
+
+def _index(groups: list[Group]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, group in enumerate(groups):
+        out.setdefault(group.value, []).append(i)
+    return out
+
+
+def _fingerprint_hits(
+    kind: str,
+    value: str,
+    evidence: Evidence,
+    policy: RedactionPolicy,
+    tokens: dict[str, dict[str, list[int]]],
+) -> list[tuple[str, int]]:
+    if kind not in FINGERPRINT_KINDS:
+        return []
+    groups = evidence.groups(kind)
+    if value.startswith("hmac-sha256:"):
+        if kind not in tokens:
+            table: dict[str, list[int]] = {}
+            for i, group in enumerate(groups):
+                table.setdefault(fingerprint_token(kind, group.value, policy), []).append(i)
+            tokens[kind] = table
+        return [(kind, i) for i in tokens[kind].get(value, [])]
+    return [
+        (kind, i) for i, g in enumerate(groups) if fingerprint_matches(kind, value, g.value, policy)
+    ]
+
+
+def _like(pattern: str) -> re.Pattern[str]:
+    parts = [".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern]
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _sighting(
+    indicator: IntelIndicator, hits: set[tuple[str, int]], evidence: Evidence
+) -> Sighting:
+    accounts: set[str] = set()
+    count = 0
+    firsts: list[str] = []
+    lasts: list[str] = []
+    matched: list[dict[str, str]] = []
+    for observable, index in sorted(hits):
+        group = evidence.groups(observable)[index]
+        accounts |= group.accounts
+        count += group.count
+        if group.first:
+            firsts.append(group.first)
+        if group.last:
+            lasts.append(group.last)
+        matched.append({"kind": observable, "value": group.value})
+    return Sighting(
+        indicator=indicator.id,
+        source=indicator.source,
+        source_name=indicator.source_name,
+        name=indicator.name,
+        accounts=sorted(accounts),
+        count=count,
+        first_seen=min(firsts) if firsts else None,
+        last_seen=max(lasts) if lasts else None,
+        matched=matched,
+    )
