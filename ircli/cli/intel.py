@@ -40,6 +40,33 @@ def intel_pull(incident_id: str, source: str | None, full: bool, as_json: bool) 
         info("nothing new since the last pull")
 
 
+@intel.command("collections")
+@click.option("--source", metavar="NAME", help="A [sources.NAME] of type taxii (default: [forum]).")
+@json_option
+def intel_collections(source: str | None, as_json: bool) -> None:
+    """Show the TAXII server's API root and collections (check the configuration)."""
+    from ircli.services.intel import describe_intel_server
+
+    data = describe_intel_server(workspace(), source=source)
+    if as_json:
+        emit_json(data)
+        return
+    info(f"{data['title']}: API root {data['api_root']['url']} ({data['api_root']['title']})")
+    emit_table(
+        [
+            (
+                c["id"],
+                c["title"],
+                "yes" if c["can_read"] else "no",
+                "yes" if c["can_write"] else "no",
+            )
+            for c in data["collections"]
+        ],
+        ["COLLECTION", "TITLE", "READ", "WRITE"],
+        empty="the API root has no collections",
+    )
+
+
 @intel.command("match")
 @click.argument("incident_id", metavar="INC")
 @json_option

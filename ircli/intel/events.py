@@ -14,6 +14,8 @@ Payloads:
 - ``report.submitted``: ``{"subject", "bundle", "status_id", "success_count", "failure_count",
   "pending_count", "successes", "failures", "object_ids"}`` (the status completed)
 - ``report.attempt_failed``: ``{"subject", "bundle", "error"}`` (nothing reached the server)
+- ``report.status_lost``: ``{"subject", "bundle", "status_id"}`` (the server no longer knows a
+  posted status; its objects are sent again under the same ids)
 """
 
 from __future__ import annotations
@@ -64,3 +66,11 @@ def _submitted(p: dict[str, Any]) -> str:
 @describes("report.attempt_failed", "Forum submission failed")
 def _attempt_failed(p: dict[str, Any]) -> str:
     return f"Submitting the {p['bundle']} bundle failed: {p.get('error', '')[:160]}"
+
+
+@describes("report.status_lost", "Forum status lost")
+def _status_lost(p: dict[str, Any]) -> str:
+    return (
+        f"The Forum no longer knows status {p['status_id']}; "
+        f"its {p['bundle']} objects will be sent again"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ircli.errors import ExternalServiceError
 from ircli.intel.settings import TaxiiEndpoint, taxii_source
 
 if TYPE_CHECKING:
@@ -53,6 +54,13 @@ class TaxiiSource:
         out = Fetched(added_after=added_after, high_water=added_after)
         endpoint = self.endpoint
         with endpoint.client(transport=transport) as client:
+            collection = client.collection(endpoint.api_root, endpoint.collection)
+            if collection.get("can_read") is not True:
+                raise ExternalServiceError(
+                    f"the TAXII collection {endpoint.collection} does not let this account "
+                    "read it (can_read is not true)",
+                    hint="ask the Forum operator for read access, or check the collection id",
+                )
             for page in client.pages(
                 endpoint.api_root,
                 endpoint.collection,
@@ -65,3 +73,31 @@ class TaxiiSource:
                 if last and (out.high_water is None or last > out.high_water):
                     out.high_water = last
         return out
+
+
+def describe_server(
+    endpoint: TaxiiEndpoint, *, transport: httpx.BaseTransport | None = None
+) -> dict[str, Any]:
+    """Discovery, the configured API root and its collections: what a responder checks first."""
+    with endpoint.client(transport=transport) as client:
+        discovery = client.discovery()
+        root = client.api_root(endpoint.api_root)
+        collections = client.collections(endpoint.api_root)
+    return {
+        "title": str(discovery.get("title", "")),
+        "api_roots": list(discovery.get("api_roots", [])),
+        "api_root": {
+            "url": client.api_root_url(endpoint.api_root),
+            "title": str(root.get("title", "")),
+            "max_content_length": root.get("max_content_length"),
+        },
+        "collections": [
+            {
+                "id": str(c["id"]),
+                "title": str(c.get("title", "")),
+                "can_read": c.get("can_read") is True,
+                "can_write": c.get("can_write") is True,
+            }
+            for c in collections
+        ],
+    }

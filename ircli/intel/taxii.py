@@ -76,6 +76,14 @@ class Status:
         }
 
 
+class TaxiiError(ExternalServiceError):
+    """A TAXII request failed; ``status`` is the HTTP status when the server answered."""
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None):
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
 class TaxiiClient:
     """A TAXII 2.1 client for one server; ``url`` is the server's base URL."""
 
@@ -359,7 +367,7 @@ _HINTS = {
 }
 
 
-def _http_error(method: str, url: str, response: httpx.Response) -> ExternalServiceError:
+def _http_error(method: str, url: str, response: httpx.Response) -> TaxiiError:
     code = response.status_code
     message, hint = _HINTS.get(
         code,
@@ -374,7 +382,7 @@ def _http_error(method: str, url: str, response: httpx.Response) -> ExternalServ
     )
     words = _server_words(response)
     detail = f": {words}" if words else ""
-    return ExternalServiceError(f"{message} on {method} {_origin(url)}{detail}", hint=hint)
+    return TaxiiError(f"{message} on {method} {_origin(url)}{detail}", hint=hint, status=code)
 
 
 def _malformed(what: str, why: str) -> ExternalServiceError:

@@ -437,7 +437,10 @@ def submit_report(
         remaining = {o["id"] for b in bundles.values() for o in b} - delivered
         present = _already_present(client, settings, bundles, remaining) if remaining else set()
         delivered |= present
-        limit = _envelope_limit(client, settings) if remaining - present else 0
+        limit = 0
+        if remaining - present:
+            _check_collection(client, settings.api_root, settings.collection, "can_write")
+            limit = _envelope_limit(client, settings)
         for name in BUNDLES:
             todo = [o for o in bundles[name] if o["id"] not in delivered]
             for chunk in _chunks(todo, limit):
@@ -503,20 +506,36 @@ def _finish_posted(
 ) -> None:
     """Poll statuses posted earlier whose outcome was never recorded (a timeout, a crash)."""
     posted: dict[str, dict[str, Any]] = {}
-    for event in ws.store.events(incident, types=["report.posted", "report.submitted"]):
+    kinds = ["report.posted", "report.submitted", "report.status_lost"]
+    for event in ws.store.events(incident, types=kinds):
         if event.payload.get("subject") != subject:
             continue
         if event.type == "report.posted":
             posted[str(event.payload["status_id"])] = event.payload
         else:
             posted.pop(str(event.payload["status_id"]), None)
+    from ircli.intel.taxii import TaxiiError
+
     for status_id, payload in posted.items():
-        status = client.wait_for_status(
-            settings.api_root,
-            status_id,
-            deadline=settings.deadline_seconds,
-            interval=settings.poll_interval_seconds,
-        )
+        try:
+            status = client.wait_for_status(
+                settings.api_root,
+                status_id,
+                deadline=settings.deadline_seconds,
+                interval=settings.poll_interval_seconds,
+            )
+        except TaxiiError as exc:
+            if exc.status != 404:
+                raise
+            # The server forgot the status (restarted, expired): its objects count as not
+            # delivered and are sent again below, under the same ids.
+            ws.store.append(
+                incident,
+                "report.status_lost",
+                {"subject": subject, "bundle": payload["bundle"], "status_id": status_id},
+                ws.actor,
+            )
+            continue
         _record_status(
             ws, incident, subject, str(payload["bundle"]), list(payload["object_ids"]), status
         )
@@ -549,6 +568,18 @@ def _already_present(
     except ExternalServiceError:
         return set()
     return present
+
+
+def _check_collection(client: TaxiiClient, api_root: str, collection: str, right: str) -> None:
+    """Refuse early, with a clear line, a collection this account may not use."""
+    info = client.collection(api_root, collection)
+    if info.get(right) is not True:
+        verb = "write to" if right == "can_write" else "read"
+        raise ExternalServiceError(
+            f"the TAXII collection {collection} does not let this account {verb} it "
+            f"({right} is not true)",
+            hint="ask the Forum operator for access, or check [forum] collection",
+        )
 
 
 def _envelope_limit(client: TaxiiClient, settings: ForumSettings) -> int:

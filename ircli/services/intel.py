@@ -143,6 +143,15 @@ def pull_intel(
     return result
 
 
+def describe_intel_server(
+    ws: Workspace, *, source: str | None = None, transport: httpx.BaseTransport | None = None
+) -> dict[str, Any]:
+    """The TAXII server's discovery, API root and collections (``ircli intel collections``)."""
+    from ircli.intel.source import describe_server
+
+    return describe_server(intel_endpoint(ws, source), transport=transport)
+
+
 def _collection_key(endpoint: TaxiiEndpoint) -> tuple[str, str, str]:
     return (endpoint.url.rstrip("/"), endpoint.api_root.strip("/"), endpoint.collection)
 

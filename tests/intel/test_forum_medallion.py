@@ -81,6 +81,16 @@ def test_pull_follows_pages_and_then_asks_only_for_what_was_added(
     ws.close()
 
 
+def test_collections_are_discovered(medallion: Any, tmp_path: Path) -> None:
+    server = medallion(forum_objects())
+    ws = forum_ws(tmp_path, server.forum_table())
+    found = intel.describe_intel_server(ws)
+    assert found["api_root"]["url"] == f"{server.url}api1/"
+    assert {c["id"] for c in found["collections"]} == {server.intel, server.reports}
+    assert all(c["can_read"] and c["can_write"] for c in found["collections"])
+    ws.close()
+
+
 def test_matching_records_one_sighting_per_indicator_seen(medallion: Any, tmp_path: Path) -> None:
     server = medallion(forum_objects())
     ws = forum_ws(tmp_path, server.forum_table())

@@ -48,9 +48,12 @@ class FakeForum:
         self.post: Callable[[list[dict[str, Any]]], httpx.Response] = self.accept
         self.pending_polls = 0
         self.statuses: dict[str, dict[str, Any]] = {}
+        self.writable = True
+        self.counter = 0
 
     def accept(self, objects: list[dict[str, Any]]) -> httpx.Response:
-        sid = f"status-{len(self.statuses) + 1}"
+        self.counter += 1
+        sid = f"status-{self.counter}"
         status = {
             "id": sid,
             "status": "pending" if self.pending_polls else "complete",
@@ -72,7 +75,9 @@ class FakeForum:
         if path == "/api1/":
             return _json(200, {"title": "Forum", "max_content_length": 10_000_000})
         if "/status/" in path:
-            status = self.statuses[path.rstrip("/").rsplit("/", 1)[-1]]
+            status = self.statuses.get(path.rstrip("/").rsplit("/", 1)[-1])
+            if status is None:
+                return _json(404, {"title": "unknown status"})
             if self.pending_polls > 0:
                 self.pending_polls -= 1
             elif status["status"] == "pending":
@@ -85,6 +90,9 @@ class FakeForum:
             return _json(200, {k: v for k, v in status.items() if k != "_ids"})
         if path.endswith("/objects/"):
             return _json(200, {})
+        if "/collections/" in path:
+            cid = path.rstrip("/").rsplit("/", 1)[-1]
+            return _json(200, {"id": cid, "can_read": True, "can_write": self.writable})
         return _json(404, {"title": "not found"})
 
     @property
@@ -214,7 +222,13 @@ def test_a_pull_that_fails_midway_records_nothing(tmp_path: Path) -> None:
             httpx.Response(200, headers=TAXII, content=b"<html>proxy error</html>"),
         ]
     )
-    transport = httpx.MockTransport(lambda r: next(pages))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/objects/"):
+            return next(pages)
+        return _json(200, {"id": "intel", "can_read": True})
+
+    transport = httpx.MockTransport(handler)
     with pytest.raises(ExternalServiceError, match="not JSON"):
         intel.pull_intel(ws, inc, transport=transport)
     assert list(ws.store.events(inc, types=["intel.pulled"])) == []
@@ -324,3 +338,30 @@ def test_fuzzed_objects_are_sorted_or_rejected_never_a_crash(objects: list[Any])
     assert accounted == len(objects)
     for indicator in batch.indicators:
         assert bool(indicator.terms) != bool(indicator.unsupported)
+
+
+def test_a_collection_without_write_access_is_refused_before_posting(tmp_path: Path) -> None:
+    ws, inc = _ready(tmp_path)
+    server = FakeForum()
+    server.writable = False
+    with pytest.raises(ExternalServiceError, match="does not let this account write"):
+        forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    assert server.posts == [] and _types(ws, inc) == ["report.prepared"]
+    ws.close()
+
+
+def test_a_status_the_server_forgot_is_closed_and_its_objects_sent_again(tmp_path: Path) -> None:
+    ws, inc = _ready(tmp_path)
+    server = FakeForum()
+    server.pending_polls = 10_000
+    with pytest.raises(ExternalServiceError, match="pending"):
+        forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    lost = json.loads(server.posts[0].read())["objects"]
+    server.statuses.clear()  # the server restarted
+    server.pending_polls = 0
+    result = forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    assert result.complete
+    assert "report.status_lost" in _types(ws, inc)
+    resent = json.loads(server.posts[1].read())["objects"]
+    assert [o["id"] for o in resent] == [o["id"] for o in lost]
+    ws.close()
