@@ -96,6 +96,7 @@ class Evidence:
     def __init__(self, requests: Sequence[Path], accounts: Sequence[Path]) -> None:
         import duckdb
 
+        self.requests, self.accounts = list(requests), list(accounts)
         self._con = duckdb.connect(":memory:")
         self._columns: dict[str, set[str]] = {}
         for table, paths in (("requests", requests), ("accounts", accounts)):
@@ -113,16 +114,32 @@ class Evidence:
         """Release DuckDB."""
         self._con.close()
 
+    def narrow(self, observable: str, where: str, params: Sequence[Any] = ()) -> None:
+        """Load only the groups of ``observable`` whose value ``v`` satisfies ``where``.
+
+        ``where`` is SQL over ``v`` (the value expression); matching then looks at these
+        groups only, so a large evidence table is never grouped in full for a few values.
+        """
+        out: list[Group] = []
+        for table, expr, ts in _OBSERVABLES[observable]:
+            out.extend(self._group(table, expr, ts, where, params))
+        self._cache[observable] = out
+
     def groups(self, observable: str) -> list[Group]:
-        """Evidence grouped by one observable's value (cached per observable)."""
+        """Evidence grouped by one observable's value (all of it unless :meth:`narrow` ed)."""
         if observable not in self._cache:
-            out: list[Group] = []
-            for table, expr, ts in _OBSERVABLES[observable]:
-                out.extend(self._group(table, expr, ts))
-            self._cache[observable] = out
+            self.narrow(observable, "TRUE")
         return self._cache[observable]
 
-    def _group(self, table: str, expr: str, ts: str) -> list[Group]:
+    def add_ranges(self, ranges: Sequence[tuple[int, int]]) -> None:
+        """IPv4 ranges (as integers) that :data:`IN_RANGES` tests against."""
+        self._con.execute("CREATE OR REPLACE TEMP TABLE cidr4 (lo BIGINT, hi BIGINT)")
+        if ranges:
+            self._con.executemany("INSERT INTO cidr4 VALUES (?, ?)", [list(r) for r in ranges])
+
+    def _group(
+        self, table: str, expr: str, ts: str, where: str, params: Sequence[Any]
+    ) -> list[Group]:
         columns = self._columns.get(table)
         needed = _NEEDS_COLUMN.get(expr, expr)
         if not columns or needed not in columns or "account_id" not in columns:
@@ -130,15 +147,27 @@ class Evidence:
         if expr == "__template__":
             expr = template_fingerprint_sql("prompt_text")
         time_cols = f"min({ts}), max({ts})" if ts in columns else "NULL, NULL"
+        condition = where.replace("{v}", f"({expr})")
         sql = (
             f"SELECT {expr} AS v, list(DISTINCT account_id), count(*), {time_cols} "
-            f"FROM {table} WHERE {needed} IS NOT NULL GROUP BY v"
+            f"FROM {table} WHERE {needed} IS NOT NULL AND ({condition}) GROUP BY v"
         )
+        rows = self._con.execute(sql, list(params)).fetchall()
         return [
             Group(str(v), set(accts), int(n), as_ts(first), as_ts(last))
-            for v, accts, n, first, last in self._con.execute(sql).fetchall()
+            for v, accts, n, first, last in rows
             if v is not None
         ]
+
+
+_IPV4_INT = (
+    "CASE WHEN regexp_full_match({v}, '[0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}') THEN "
+    "TRY_CAST(split_part({v}, '.', 1) AS BIGINT) * 16777216 + "
+    "TRY_CAST(split_part({v}, '.', 2) AS BIGINT) * 65536 + "
+    "TRY_CAST(split_part({v}, '.', 3) AS BIGINT) * 256 + "
+    "TRY_CAST(split_part({v}, '.', 4) AS BIGINT) END"
+)
+IN_RANGES = f"EXISTS (SELECT 1 FROM cidr4 WHERE ({_IPV4_INT}) BETWEEN cidr4.lo AND cidr4.hi)"
 
 
 def as_ts(value: Any) -> str | None:
@@ -176,16 +205,24 @@ class _IpIndex:
 
 
 def match_indicators(
-    indicators: Iterable[IntelIndicator], evidence: Evidence, policy: RedactionPolicy
+    indicators: Iterable[IntelIndicator],
+    evidence: Evidence,
+    policy: RedactionPolicy,
+    *,
+    narrow: bool = True,
 ) -> list[Sighting]:
-    """Every supported indicator that matches the evidence, as a :class:`Sighting`."""
+    """Every supported indicator that matches the evidence, as a :class:`Sighting`.
+
+    ``narrow=False`` groups every observable in full (the reference the tests compare with).
+    """
+    indicators = [i for i in indicators if not i.unsupported and i.terms]
+    if narrow:
+        _narrow(indicators, evidence)
     ip_index: _IpIndex | None = None
     by_value: dict[str, dict[str, list[int]]] = {}
     tokens: dict[str, dict[str, list[int]]] = {}
     found: list[Sighting] = []
     for indicator in indicators:
-        if indicator.unsupported or not indicator.terms:
-            continue
         hits: set[tuple[str, int]] = set()
         for term in indicator.terms:
             observable = term.kind
@@ -208,6 +245,61 @@ def match_indicators(
         if hits:
             found.append(_sighting(indicator, hits, evidence))
     return found
+
+
+def _narrow(indicators: list[IntelIndicator], evidence: Evidence) -> None:
+    """Tell DuckDB which values can match, so only those groups come back to Python."""
+    exact: dict[str, set[str]] = {}
+    likes: list[str] = []
+    everything: set[str] = set()
+    ranges: list[tuple[int, int]] = []
+    ipv6 = False
+    for indicator in indicators:
+        for term in indicator.terms:
+            kind = term.kind
+            if term.value.startswith("hmac-sha256:"):
+                everything.add(kind)
+            elif kind == "ip" and term.op == "cidr":
+                network = ipaddress.ip_network(term.value, strict=False)
+                if network.version == 4:
+                    ranges.append((int(network.network_address), int(network.broadcast_address)))
+                else:
+                    ipv6 = True
+            elif kind == "ip":
+                if ":" in term.value:
+                    ipv6 = True
+                else:
+                    exact.setdefault("ip", set()).add(term.value)
+            elif kind == "user_agent" and term.op == "like":
+                likes.append(term.value)
+            elif kind in _BEHAVIOURAL:
+                exact.setdefault(kind, set()).add(term.value.removeprefix("sha256:"))
+            else:
+                exact.setdefault(kind, set()).add(term.value)
+    evidence.add_ranges(ranges)
+    wanted = set(exact) | everything
+    wanted |= {"ip"} if ranges or ipv6 else set()
+    wanted |= {"user_agent"} if likes else set()
+    for observable in sorted(wanted & set(_OBSERVABLES)):
+        if observable in everything:
+            evidence.narrow(observable, "TRUE")
+            continue
+        conditions: list[str] = []
+        params: list[Any] = []
+        values = sorted(exact.get(observable, set()))
+        if values:
+            lowered = "lower({v})" if observable in _BEHAVIOURAL else "{v}"
+            conditions.append(f"{lowered} IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(values)
+        if observable == "ip" and ranges:
+            conditions.append(IN_RANGES)
+        if observable == "ip" and ipv6:
+            conditions.append("{v} LIKE '%:%'")
+        if observable == "user_agent":
+            for pattern in likes:
+                conditions.append("{v} LIKE ?")
+                params.append(pattern)
+        evidence.narrow(observable, " OR ".join(conditions) or "FALSE", params)
 
 
 def _index(groups: list[Group]) -> dict[str, list[int]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from intel_world import (
     ATTACKERS,
@@ -235,3 +235,52 @@ def test_the_taxii_source_is_registered_as_an_entry_point() -> None:
 
     (found,) = [e for e in entry_points(group="ircli.sources") if e.name == "taxii"]
     assert found.load().kind == "intel"
+
+
+_UA = "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'"
+_patterns = st.sampled_from(
+    [
+        "[ipv4-addr:value = '198.51.100.23']",
+        "[ipv4-addr:value = '198.51.100.0/25']",
+        "[ipv4-addr:value = '198.0.0.0/8']",
+        "[ipv4-addr:value = '203.0.113.10']",
+        "[ipv4-addr:value = '192.0.2.0/24']",
+        "[ipv4-addr:value = '0.0.0.0/0']",
+        "[ipv6-addr:value = '2001:db8::5']",
+        "[ipv6-addr:value = '2001:db8::/64']",
+        "[autonomous-system:number = 64500]",
+        "[autonomous-system:number IN (64510, 64600)]",
+        f"[{_UA} = 'Mozilla/5.0']",
+        f"[{_UA} LIKE 'harvester/%']",
+        f"[{_UA} LIKE '%httpx%']",
+        "[ircli-fingerprint:kind = 'system-prompt' AND ircli-fingerprint:value = 'sha256:"
+        + "5" * 64
+        + "']",
+        "[ircli-fingerprint:kind = 'payment-fingerprint' AND ircli-fingerprint:value = '"
+        + policy().token("payment", CANARY_PAYMENT)
+        + "']",
+        "[ircli-fingerprint:kind = 'ip' AND ircli-fingerprint:value = '"
+        + policy().token("ip", "192.0.2.50")
+        + "']",
+    ]
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(patterns=st.lists(_patterns, min_size=1, max_size=6))
+def test_narrowed_matching_finds_exactly_what_full_grouping_finds(
+    evidence: Evidence, patterns: list[str]
+) -> None:
+    indicators = [_indicator(p, n) for n, p in enumerate(patterns)]
+    narrowed_evidence = Evidence(evidence.requests, evidence.accounts)
+    full_evidence = Evidence(evidence.requests, evidence.accounts)
+    try:
+        narrowed = match_indicators(indicators, narrowed_evidence, policy())
+        full = match_indicators(indicators, full_evidence, policy(), narrow=False)
+    finally:
+        narrowed_evidence.close()
+        full_evidence.close()
+    assert [s.to_dict() for s in narrowed] == [s.to_dict() for s in full]
+    assert full or not any("0.0.0.0/0" in p for p in patterns)
