@@ -9,8 +9,10 @@ CIDR containment and keyed hashes are exact. The evidence is read, never changed
 from __future__ import annotations
 
 import bisect
+import functools
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +28,7 @@ from ircli.intel.fingerprints import (
     template_fingerprint_sql,
 )
 from ircli.intel.indicators import IntelIndicator
+from ircli.intel.patterns import Term
 
 MAX_ACCOUNTS_LISTED = 10_000
 
@@ -109,6 +112,7 @@ class Evidence:
             rows = self._con.execute(f"DESCRIBE {table}").fetchall()
             self._columns[table] = {str(r[0]) for r in rows}
         self._cache: dict[str, list[Group]] = {}
+        self._distinct: dict[str, list[str]] = {}
 
     def close(self) -> None:
         """Release DuckDB."""
@@ -131,11 +135,20 @@ class Evidence:
             self.narrow(observable, "TRUE")
         return self._cache[observable]
 
-    def add_ranges(self, ranges: Sequence[tuple[int, int]]) -> None:
-        """IPv4 ranges (as integers) that :data:`IN_RANGES` tests against."""
-        self._con.execute("CREATE OR REPLACE TEMP TABLE cidr4 (lo BIGINT, hi BIGINT)")
-        if ranges:
-            self._con.executemany("INSERT INTO cidr4 VALUES (?, ?)", [list(r) for r in ranges])
+    def distinct(self, observable: str) -> list[str]:
+        """Every distinct value of an observable (cheap next to grouping: no aggregates)."""
+        if observable in self._distinct:
+            return self._distinct[observable]
+        values: set[str] = set()
+        for table, expr, _ in _OBSERVABLES[observable]:
+            columns = self._columns.get(table, set())
+            if expr in columns:
+                rows = self._con.execute(
+                    f"SELECT DISTINCT {expr} FROM {table} WHERE {expr} IS NOT NULL"
+                ).fetchall()
+                values.update(str(r[0]) for r in rows)
+        self._distinct[observable] = sorted(values)
+        return self._distinct[observable]
 
     def _group(
         self, table: str, expr: str, ts: str, where: str, params: Sequence[Any]
@@ -160,21 +173,29 @@ class Evidence:
         ]
 
 
-_IPV4_INT = (
-    "CASE WHEN regexp_full_match({v}, '[0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}') THEN "
-    "TRY_CAST(split_part({v}, '.', 1) AS BIGINT) * 16777216 + "
-    "TRY_CAST(split_part({v}, '.', 2) AS BIGINT) * 65536 + "
-    "TRY_CAST(split_part({v}, '.', 3) AS BIGINT) * 256 + "
-    "TRY_CAST(split_part({v}, '.', 4) AS BIGINT) END"
-)
-IN_RANGES = f"EXISTS (SELECT 1 FROM cidr4 WHERE ({_IPV4_INT}) BETWEEN cidr4.lo AND cidr4.hi)"
-
-
 def as_ts(value: Any) -> str | None:
     """A DuckDB timestamp as the journal's ISO 8601 UTC form."""
     if isinstance(value, datetime):
         return format_ts(value) if value.tzinfo else format_ts(value.astimezone())
     return None if value is None else str(value)
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def parse_ip(text: str) -> tuple[int, int, str] | None:
+    """``(version, integer, normal form)`` of an address, or ``None``.
+
+    ``inet_pton`` is C-fast and strict (no leading zeros, no zone ids); ``ipaddress`` only
+    formats IPv6, whose canonical text rules are subtle.
+    """
+    text = text.strip()
+    try:
+        if ":" in text:
+            packed = socket.inet_pton(socket.AF_INET6, text)
+            return 6, int.from_bytes(packed, "big"), str(ipaddress.IPv6Address(packed))
+        packed = socket.inet_pton(socket.AF_INET, text)
+        return 4, int.from_bytes(packed, "big"), socket.inet_ntop(socket.AF_INET, packed)
+    except (OSError, ValueError):
+        return None
 
 
 class _IpIndex:
@@ -185,12 +206,12 @@ class _IpIndex:
         self.groups = groups
         self.exact: dict[str, list[int]] = {}
         for index, group in enumerate(groups):
-            try:
-                address = ipaddress.ip_address(group.value.strip())
-            except ValueError:
+            parsed = parse_ip(group.value)
+            if parsed is None:
                 continue
-            keyed.append((address.version, int(address), index))
-            self.exact.setdefault(str(address), []).append(index)
+            version, number, normal = parsed
+            keyed.append((version, number, index))
+            self.exact.setdefault(normal, []).append(index)
         keyed.sort()
         self.keys = [(v, n) for v, n, _ in keyed]
         self.index = [i for _, _, i in keyed]
@@ -248,38 +269,34 @@ def match_indicators(
 
 
 def _narrow(indicators: list[IntelIndicator], evidence: Evidence) -> None:
-    """Tell DuckDB which values can match, so only those groups come back to Python."""
+    """Tell DuckDB which values can match, so only those groups come back to Python.
+
+    CIDRs are resolved against the distinct addresses in Python (exact, and far cheaper
+    than a range join in SQL); keyed hashes need every value, so those observables load whole.
+    """
     exact: dict[str, set[str]] = {}
     likes: list[str] = []
     everything: set[str] = set()
-    ranges: list[tuple[int, int]] = []
-    ipv6 = False
+    networks: list[Term] = []
     for indicator in indicators:
         for term in indicator.terms:
             kind = term.kind
             if term.value.startswith("hmac-sha256:"):
                 everything.add(kind)
             elif kind == "ip" and term.op == "cidr":
-                network = ipaddress.ip_network(term.value, strict=False)
-                if network.version == 4:
-                    ranges.append((int(network.network_address), int(network.broadcast_address)))
-                else:
-                    ipv6 = True
-            elif kind == "ip":
-                if ":" in term.value:
-                    ipv6 = True
-                else:
-                    exact.setdefault("ip", set()).add(term.value)
+                networks.append(term)
             elif kind == "user_agent" and term.op == "like":
                 likes.append(term.value)
             elif kind in _BEHAVIOURAL:
                 exact.setdefault(kind, set()).add(term.value.removeprefix("sha256:"))
             else:
                 exact.setdefault(kind, set()).add(term.value)
-    evidence.add_ranges(ranges)
-    wanted = set(exact) | everything
-    wanted |= {"ip"} if ranges or ipv6 else set()
-    wanted |= {"user_agent"} if likes else set()
+    if networks and "ip" not in everything:
+        exact.setdefault("ip", set()).update(_in_networks(evidence.distinct("ip"), networks))
+    if "ip" in exact and "ip" not in everything:
+        # Evidence may write an address differently (IPv6 case, zeros): compare normalised.
+        exact["ip"] |= {v for v in evidence.distinct("ip") if _normal_ip(v) in exact["ip"]}
+    wanted = set(exact) | everything | ({"user_agent"} if likes else set())
     for observable in sorted(wanted & set(_OBSERVABLES)):
         if observable in everything:
             evidence.narrow(observable, "TRUE")
@@ -291,15 +308,31 @@ def _narrow(indicators: list[IntelIndicator], evidence: Evidence) -> None:
             lowered = "lower({v})" if observable in _BEHAVIOURAL else "{v}"
             conditions.append(f"{lowered} IN (SELECT unnest(?::VARCHAR[]))")
             params.append(values)
-        if observable == "ip" and ranges:
-            conditions.append(IN_RANGES)
-        if observable == "ip" and ipv6:
-            conditions.append("{v} LIKE '%:%'")
         if observable == "user_agent":
             for pattern in likes:
                 conditions.append("{v} LIKE ?")
                 params.append(pattern)
         evidence.narrow(observable, " OR ".join(conditions) or "FALSE", params)
+
+
+def _in_networks(values: list[str], networks: list[Term]) -> set[str]:
+    """The values that fall in any of the CIDR terms (sorted once, two bisects per network)."""
+    keyed = sorted(
+        (parsed[0], parsed[1], value) for value in values if (parsed := parse_ip(value)) is not None
+    )
+    keys = [(version, number) for version, number, _ in keyed]
+    found: set[str] = set()
+    for term in networks:
+        network = ipaddress.ip_network(term.value, strict=False)
+        lo = bisect.bisect_left(keys, (network.version, int(network.network_address)))
+        hi = bisect.bisect_right(keys, (network.version, int(network.broadcast_address)))
+        found.update(value for _, _, value in keyed[lo:hi])
+    return found
+
+
+def _normal_ip(value: str) -> str | None:
+    parsed = parse_ip(value)
+    return parsed[2] if parsed else None
 
 
 def _index(groups: list[Group]) -> dict[str, list[int]]:

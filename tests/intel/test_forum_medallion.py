@@ -147,6 +147,10 @@ def test_submit_then_read_back_with_the_reference_client(medallion: Any, tmp_pat
         n: json.loads((review / f"{n}.json").read_text()) for n in ("indicators", "narrative")
     }
 
+    from stix2validator import ValidationOptions, validate_instance
+
+    for bundle in bundles.values():
+        assert validate_instance(bundle, ValidationOptions(version="2.1")).errors == []
     result = forum.submit_report(ws, inc)
     assert result.complete and result.failures == []
     submitted = _events(ws, inc, "report.submitted")
