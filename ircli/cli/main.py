@@ -32,6 +32,8 @@ _COMMANDS = {
     "act": "ircli.cli.act:act",
     "analyze": "ircli.cli.analyze:analyze",
     "timeline": "ircli.cli.timeline:timeline",
+    "intel": "ircli.cli.intel:intel",
+    "report": "ircli.cli.report:report",
 }
 
 
