@@ -118,7 +118,10 @@ def test_missing_token_is_a_secrets_error(
     admin_api: Any, cli_env: Path, ircli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("IRCLI_SECRET_ADMIN")
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())  # the hermetic fixture restores the previous one
     write_config(cli_env / "ircli.toml", "http://127.0.0.1:9", approvals=0)
     result = ircli("act", "INC-0001", "contain", "--account", "a1")
     assert result.code == 0  # an http action's preview needs no call
