@@ -127,8 +127,13 @@ def prepare_report(
     out_dir: Path | None = None,
     confirmed: bool | None = None,
     threat_actor: str | None = None,
+    own_approval: bool = True,
 ) -> Preparation:
-    """Build, check and keep the two bundles; request the report's approval."""
+    """Build, check and keep the two bundles; request the report's approval.
+
+    ``own_approval=False`` when a playbook step's approvals already govern the report
+    (the engine binds them to these bundles' hash), so no second request is made.
+    """
     from ircli.intel.report import find_leaks
 
     state = get_incident(ws, incident)
@@ -158,22 +163,23 @@ def prepare_report(
             for name in BUNDLES
         }
         prepared_at = _prepared_at(bundles)
-        ws.store.append_many(
-            state.id,
-            [
-                (
-                    "report.prepared",
-                    {
-                        "subject": subject,
-                        "tlp": state.tlp,
-                        "confirmed": confirmed,
-                        "threat_actor": bool(threat_actor),
-                        "prepared_at": prepared_at,
-                        "bundles": bundles_info,
-                        "policy": policy,
-                        "collection": settings.collection,
-                    },
-                ),
+        events: list[tuple[str, dict[str, Any]]] = [
+            (
+                "report.prepared",
+                {
+                    "subject": subject,
+                    "tlp": state.tlp,
+                    "confirmed": confirmed,
+                    "threat_actor": bool(threat_actor),
+                    "prepared_at": prepared_at,
+                    "bundles": bundles_info,
+                    "policy": policy,
+                    "collection": settings.collection,
+                },
+            ),
+        ]
+        if own_approval:
+            events.append(
                 (
                     "approval.requested",
                     {
@@ -185,10 +191,9 @@ def prepare_report(
                         f"({sum(len(b['objects']) for b in bundles.values())} STIX objects, "
                         f"TLP:{state.tlp})",
                     },
-                ),
-            ],
-            ws.actor,
-        )
+                )
+            )
+        ws.store.append_many(state.id, events, ws.actor)
     written: dict[str, str] = {}
     if out_dir is not None:
         written = _write_review(out_dir, bundles, policy, subject, refusal)
@@ -403,8 +408,12 @@ def submit_report(
     *,
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] | None = None,
+    own_approval: bool = True,
 ) -> Submission:
-    """Send what is not yet delivered, poll to completion, journal the outcome."""
+    """Send what is not yet delivered, poll to completion, journal the outcome.
+
+    ``own_approval=False``: the caller (a playbook step) has enforced the approvals.
+    """
     state = get_incident(ws, incident)
     settings = forum_settings(ws.config.forum)
     refusal = _tlp_refusal(state, settings)
@@ -421,7 +430,7 @@ def submit_report(
         )
     subject = str(prepared.payload["subject"])
     approval = approval_state(ws.store.events(state.id), STEP)
-    if approval.subject != subject or not approval.satisfied:
+    if own_approval and (approval.subject != subject or not approval.satisfied):
         raise WaitingError(
             f"the Forum report of {state.id} waits for approval by another responder",
             hint=f"ask a second responder: ircli report {state.id} --approve --as NAME",

@@ -14,7 +14,7 @@ path under ``"parquet"``/``"file"``, is accepted too.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,31 +189,18 @@ def intel_indicators(ws: Workspace, incident: str) -> list[IntelIndicator]:
 
 
 def evidence_files(ws: Workspace, incident: str) -> tuple[list[Path], list[Path]]:
-    """The incident's Parquet files of the ``requests`` and ``accounts`` tables."""
+    """The incident's normalised Parquet files of the ``requests`` and ``accounts`` tables."""
+    from ircli.services.evidence import evidence_file, list_evidence
+
     incident = resolve_incident_id(ws, incident)
     tables: dict[str, list[Path]] = {"requests": [], "accounts": []}
-    for event in ws.store.events(incident, types=["evidence.added"]):
-        for table, path in _files_of(event.payload):
-            resolved = path if path.is_absolute() else ws.store.files_dir / path
-            if table in tables and resolved not in tables[table] and resolved.is_file():
-                tables[table].append(resolved)
-    return tables["requests"], tables["accounts"]
-
-
-def _files_of(payload: dict[str, Any]) -> Iterator[tuple[str, Path]]:
-    files = payload.get("files")
-    entries: list[Any] = files if isinstance(files, list) else [payload]
-    for entry in entries:
-        if not isinstance(entry, dict):
+    for item in list_evidence(ws, incident):
+        if item.status != "complete" or item.table not in tables:
             continue
-        table = entry.get("table")
-        for key in ("path", "parquet", "file"):
-            value = entry.get(key)
-            if isinstance(value, dict):
-                value = value.get("path")
-            if isinstance(table, str) and isinstance(value, str) and value:
-                yield table, Path(value)
-                break
+        path = evidence_file(ws, item, "parquet")
+        if path not in tables[item.table] and path.is_file():
+            tables[item.table].append(path)
+    return tables["requests"], tables["accounts"]
 
 
 def forum_policy(ws: Workspace) -> RedactionPolicy:

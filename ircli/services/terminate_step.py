@@ -45,12 +45,28 @@ def target_request(params: Mapping[str, Any], variables: Mapping[str, Any]) -> T
     targets = text("targets")
     if targets is None and not accounts:
         found = variables.get("analysis")
-        if not isinstance(found, Mapping) or "accounts" not in found:
+        if isinstance(found, Mapping) and isinstance(found.get("accounts"), list):
+            analysis = {"accounts": list(found["accounts"])}
+        elif isinstance(found, Mapping) and isinstance(found.get("alert_account_ids"), list):
+            # The analyze step's summary names the alerting accounts (its verdict: alert).
+            given = found.get("cluster")
+            cluster: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
+            members = set(cluster.get("accounts") or [])
+            analysis = {
+                "accounts": [
+                    {
+                        "account_id": str(a),
+                        "verdict": "alert",
+                        "cluster_id": cluster.get("cluster_id") if a in members else None,
+                    }
+                    for a in found["alert_account_ids"]
+                ]
+            }
+        else:
             raise ValidationError(
                 "accounts.terminate: no targets (no 'targets', no 'accounts', no analysis)",
                 hint="run the analysis step first, or give the step 'targets' or 'accounts'",
             )
-        analysis = {"accounts": list(found["accounts"])}
     return TargetRequest(
         targets_file=Path(targets) if targets else None,
         accounts=tuple(str(a).strip() for a in accounts),
@@ -63,6 +79,21 @@ def target_request(params: Mapping[str, Any], variables: Mapping[str, Any]) -> T
     )
 
 
+def _request_for(ctx: Any) -> TargetRequest:
+    """The step's request; contract flags come from the incident's accounts evidence
+    when the step names no accounts table."""
+    request = target_request(ctx.params, ctx.variables)
+    if request.accounts_file is None:
+        from dataclasses import replace
+
+        from ircli.services.intel import evidence_files
+
+        _, accounts_tables = evidence_files(ctx.ws, ctx.incident)
+        if accounts_tables:
+            request = replace(request, accounts_file=accounts_tables[-1])
+    return request
+
+
 class TerminateStep:
     """``uses: accounts.terminate`` — preview, then run, through the containment service."""
 
@@ -72,7 +103,7 @@ class TerminateStep:
             ctx.ws,
             ctx.incident,
             ctx.step.id,
-            target_request(ctx.params, ctx.variables),
+            _request_for(ctx),
             action=ctx.params.get("action") or None,
             rollback=bool(ctx.params.get("rollback", False)),
             own_approval=False,
@@ -94,7 +125,7 @@ class TerminateStep:
             ctx.ws,
             ctx.incident,
             ctx.step.id,
-            target_request(ctx.params, ctx.variables),
+            _request_for(ctx),
             action=ctx.params.get("action") or None,
             rollback=bool(ctx.params.get("rollback", False)),
             own_approval=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import subprocess
@@ -310,10 +311,27 @@ def write_evidence(ws: Workspace, incident: str, world: World) -> None:
         arrow = pa.table(columns, schema=arrow_schema(table))
         path = folder / f"{incident}-{table}.parquet"
         pq.write_table(arrow, path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        # The payload has the shape the evidence service journals for a finished pull.
         ws.store.append(
             incident,
             "evidence.added",
-            {"table": table, "path": f"evidence/{path.name}", "records": len(rows)},
+            {
+                "evidence_id": f"EV-{digest[:8]}",
+                "source": "test",
+                "source_type": "file",
+                "table": table,
+                "query": {"table": table, "accounts": [], "since": None, "until": None},
+                "records": len(rows),
+                "quarantined": 0,
+                "files": {
+                    "parquet": {
+                        "path": f"evidence/{path.name}",
+                        "sha256": digest,
+                        "bytes": path.stat().st_size,
+                    }
+                },
+            },
             ws.actor,
         )
 

@@ -144,27 +144,26 @@ def test_templates_ignore_numbers_and_what_follows_the_scaffold() -> None:
     assert template_fingerprint(a) != template_fingerprint("Write a haiku about autumn leaves")
 
 
-def test_evidence_files_accept_the_known_payload_shapes(tmp_path: Path) -> None:
+def test_evidence_files_are_the_finished_pulls_parquet_files(tmp_path: Path) -> None:
     ws = forum_ws(tmp_path, FORUM)
     inc = open_incident(ws, title="x").id
-    folder = ws.store.files_dir / "evidence"
-    folder.mkdir(parents=True)
-    for name in ("a.parquet", "b.parquet", "c.parquet"):
-        (folder / name).write_bytes(b"PAR1")
-    ws.store.append(inc, "evidence.added", {"table": "requests", "path": "evidence/a.parquet"}, "a")
+    write_evidence(ws, inc, canary_world())
+    # An unfinished pull has no file yet and is not matched against.
     ws.store.append(
         inc,
-        "evidence.added",
-        {"files": [{"table": "accounts", "parquet": {"path": str(folder / "b.parquet")}}]},
+        "evidence.pull_started",
+        {
+            "pull_id": "EV-open",
+            "source": "logs",
+            "source_type": "http",
+            "query": {"table": "requests", "accounts": [], "since": None, "until": None},
+        },
         "a",
     )
-    ws.store.append(inc, "evidence.added", {"table": "requests", "file": "evidence/c.parquet"}, "a")
-    ws.store.append(
-        inc, "evidence.added", {"table": "requests", "path": "evidence/gone.parquet"}, "a"
-    )
     requests, accounts = intel.evidence_files(ws, inc)
-    assert [p.name for p in requests] == ["a.parquet", "c.parquet"]
-    assert [p.name for p in accounts] == ["b.parquet"]
+    assert [p.name for p in requests] == [f"{inc}-requests.parquet"]
+    assert [p.name for p in accounts] == [f"{inc}-accounts.parquet"]
+    assert all(p.is_file() for p in requests + accounts)
     ws.close()
 
 

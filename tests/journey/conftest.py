@@ -1,0 +1,14 @@
+"""The whole journey needs every real server: SCIM for containment, TAXII for the Forum."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "intel"))
+
+from intel_world import medallion  # noqa: E402
+
+from tests.actions.conftest import scim_server  # noqa: E402
+
+__all__ = ["medallion", "scim_server"]
