@@ -7,8 +7,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "intel"))
 
-from intel_world import medallion  # noqa: E402
+from intel_world import medallion
 
-from tests.actions.conftest import scim_server  # noqa: E402
+from tests.actions.conftest import scim_server
 
 __all__ = ["medallion", "scim_server"]
