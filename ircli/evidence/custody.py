@@ -50,6 +50,16 @@ def fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+def private_dir(root: Path, path: Path) -> Path:
+    """Create ``path`` (inside ``root``) and every folder between them owner-only: evidence
+    holds prompts and account data."""
+    between = [root / p for p in reversed(path.relative_to(root).parents[:-1])]
+    for folder in [root, *between, path]:
+        if not folder.is_dir():
+            folder.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
 @dataclass
 class PartSummary:
     """What one checkpoint part holds."""
@@ -205,7 +215,7 @@ def _keep(path: Path, kind: str, files_dir: Path) -> StoredFile:
     digest = sha256_file(path)
     size = path.stat().st_size
     target = evidence_path(files_dir, kind, digest)
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(files_dir, target.parent)
     if target.exists():
         path.unlink()  # same hash, same bytes: the stored copy stays untouched
     else:

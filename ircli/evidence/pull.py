@@ -79,7 +79,7 @@ class Pull:
 
     def run(self) -> Event:
         """Fetch what is left, assemble the evidence files, journal ``evidence.added``."""
-        from ircli.evidence.custody import assemble
+        from ircli.evidence.custody import assemble, private_dir
 
         store = self.store
         request = self.src.describe(self.query)
@@ -100,7 +100,7 @@ class Pull:
                 self.actor,
             )
         folder = store.files_dir / "pulls" / pull_id
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(store.files_dir, folder)
         with _locked(folder.parent / f"{pull_id}.lock", pull_id):
             _discard_uncommitted(folder, self.parts)
             if not self.done:

@@ -62,6 +62,16 @@ def test_pull_jsonl_records_and_custody(
     assert path.name.startswith(item.files["parquet"]["sha256"])
     assert path.stat().st_mode & 0o222 == 0
     assert not (ws.store.files_dir / "pulls" / item.id).exists()
+    # The same records pulled again land on the same files, which are left untouched.
+    before = path.stat()
+    again = pull_evidence(ws, inc.id, "export")
+    assert again.id != item.id and again.files == item.files
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    # Every folder holding evidence is owner-only.
+    for folder in [ws.store.files_dir, *ws.store.files_dir.rglob("*")]:
+        if folder.is_dir():
+            assert folder.stat().st_mode & 0o077 == 0, folder
 
 
 def test_filters_by_accounts_and_window(
