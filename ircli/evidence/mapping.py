@@ -254,6 +254,8 @@ class Mapping:
                 array = _column(struct, records, size, fm, get)
                 kind, transform = fm.field.kind, fm.transform
                 if kind == "string":
+                    if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
+                        array = array.cast(pa.string())  # typed sources (DuckDB, Parquet)
                     if array.type not in (pa.string(), pa.null()):
                         return None
                     if array.null_count < len(array):
@@ -265,6 +267,8 @@ class Mapping:
                         ):
                             return None
                 elif kind == "int":
+                    if pa.types.is_integer(array.type) and array.type != pa.uint64():
+                        array = array.cast(pa.int64())
                     if array.type not in (pa.int64(), pa.null()):
                         return None
                 elif kind == "timestamp":
