@@ -62,6 +62,10 @@ def verify(
             (inc, "MISSING", 0, "", "incident deleted from the store")
             for inc in result.missing_incidents
         )
+        rows.extend(
+            (p["incident"], "EVIDENCE", "", p["evidence"], p["problem"])
+            for p in result.evidence_problems
+        )
         emit_table(
             rows,
             ["INCIDENT", "CHAIN", "EVENTS", "HEAD / BREAK", "REASON"],

@@ -194,6 +194,8 @@ def test_verify_detects_a_changed_byte_and_a_missing_file(
     target.write_bytes(b"x")
     bad = ircli("evidence", "verify", "INC-0001")
     assert bad.code == 7 and "quarantine file altered" in bad.out
+    whole = ircli("verify")  # the journal's own check covers its evidence files too
+    assert whole.code == 7 and "EVIDENCE" in whole.out and item["id"] in whole.out
     target.unlink()
     parquet = files / item["files"]["parquet"]["path"]
     parquet.chmod(0o600)
