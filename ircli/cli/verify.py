@@ -63,7 +63,7 @@ def verify(
             for inc in result.missing_incidents
         )
         rows.extend(
-            (p["incident"], "EVIDENCE", "", p["evidence"], p["problem"])
+            (p["incident"], "EVIDENCE", 0, p["evidence"], p["problem"])
             for p in result.evidence_problems
         )
         emit_table(
