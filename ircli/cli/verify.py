@@ -43,7 +43,7 @@ def verify(
     if as_json:
         emit_json(result.to_dict())
     else:
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for report in result.reports:
             if report.ok:
                 rows.append((report.incident, "ok", report.events, report.head_hash[:16], ""))
@@ -63,7 +63,7 @@ def verify(
             for inc in result.missing_incidents
         )
         rows.extend(
-            (p["incident"], "EVIDENCE", 0, p["evidence"], p["problem"])
+            (p["incident"], "EVIDENCE", "-", p["evidence"], p["problem"])
             for p in result.evidence_problems
         )
         emit_table(
