@@ -21,6 +21,7 @@ import queue
 import secrets
 import shutil
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -311,11 +312,14 @@ def _prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
                 return
     finally:
         stop.set()
-        while worker.is_alive():
+        # Unblock a producer waiting on a full queue; one stuck in a slow request is left
+        # to finish alone (it is a daemon) so that cancelling never waits for the network.
+        deadline = time.monotonic() + 1.0
+        while worker.is_alive() and time.monotonic() < deadline:
             try:
                 box.get_nowait()
             except queue.Empty:
-                worker.join(timeout=0.1)
+                worker.join(timeout=0.05)
 
 
 class _locked:
