@@ -35,7 +35,7 @@ from ircli.exitcodes import ExitCode
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ircli.evidence.custody import Part
+    from ircli.evidence.custody import Part, StreamedRows
     from ircli.evidence.sources import Page, Query, Source
     from ircli.store import Store
 
@@ -77,10 +77,11 @@ class Pull:
         self.parts = 0
         self.state: dict[str, Any] | None = None
         self.done = False
+        self.rows: StreamedRows | None = None
 
     def run(self) -> Event:
         """Fetch what is left, assemble the evidence files, journal ``evidence.added``."""
-        from ircli.evidence.custody import assemble, private_dir
+        from ircli.evidence.custody import StreamedRows, assemble, private_dir
 
         store = self.store
         request = self.src.describe(self.query)
@@ -104,9 +105,19 @@ class Pull:
         private_dir(store.files_dir, folder)
         with _locked(folder.parent / f"{pull_id}.lock", pull_id):
             _discard_uncommitted(folder, self.parts)
+            streamed: Path | None = None
             if not self.done:
-                self._fetch(pull_id, folder)
-            files = assemble(folder, self.parts, store.files_dir, self.schema)
+                if self.parts == 0:
+                    self.rows = StreamedRows(folder, self.schema)
+                try:
+                    self._fetch(pull_id, folder)
+                except BaseException:
+                    if self.rows is not None:
+                        self.rows.abandon()
+                    raise
+                if self.rows is not None:
+                    streamed = self.rows.close()
+            files = assemble(folder, self.parts, store.files_dir, self.schema, streamed)
             payload = {
                 "evidence_id": pull_id,
                 "source": self.name,
@@ -245,6 +256,8 @@ class Pull:
         kept = _in_scope(batch, self.query)
         part.summary.out_of_scope += batch.num_rows - kept.num_rows
         part.add_rows(kept)
+        if self.rows is not None and kept.num_rows:
+            self.rows.add(kept)
 
     def _commit(self, pull_id: str, part: Any, state: dict[str, Any] | None) -> None:
         summary = part.close()
