@@ -220,15 +220,15 @@ class Pull:
             if part is not None:
                 part.abandon()
 
-    def _pages(self, part: Any) -> int:
+    def _pages(self, part: Part) -> int:
         return int(self.totals["pages"] + part.summary.pages)
 
-    def _new_part(self, folder: Path) -> Any:
+    def _new_part(self, folder: Path) -> Part:
         from ircli.evidence.custody import Part
 
         return Part(folder, self.parts, self.schema)
 
-    def _take(self, part: Any, page: Page) -> None:
+    def _take(self, part: Part, page: Page) -> None:
         from ircli.evidence.mapping import raw_of
 
         index = self.totals["pages"] + part.summary.pages
@@ -259,7 +259,7 @@ class Pull:
         if self.rows is not None and kept.num_rows:
             self.rows.add(kept)
 
-    def _commit(self, pull_id: str, part: Any, state: dict[str, Any] | None) -> None:
+    def _commit(self, pull_id: str, part: Part, state: dict[str, Any] | None) -> None:
         summary = part.close()
         payload = summary.to_dict() | {
             "pull_id": pull_id,
