@@ -43,7 +43,7 @@ def verify(
     if as_json:
         emit_json(result.to_dict())
     else:
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for report in result.reports:
             if report.ok:
                 rows.append((report.incident, "ok", report.events, report.head_hash[:16], ""))
@@ -61,6 +61,10 @@ def verify(
         rows.extend(
             (inc, "MISSING", 0, "", "incident deleted from the store")
             for inc in result.missing_incidents
+        )
+        rows.extend(
+            (p["incident"], "EVIDENCE", "-", p["evidence"], p["problem"])
+            for p in result.evidence_problems
         )
         emit_table(
             rows,

@@ -1,8 +1,9 @@
 """Chain of custody on disk: checkpoint parts while pulling, content-addressed files after.
 
 While a pull runs, each checkpoint's worth of work is written to three *part* files in
-the pull's working folder: normalised rows (Parquet), raw pages (framed bytes, see
-below) and quarantined records (JSONL). A part counts only once the journal names it.
+the pull's working folder: normalised rows (Arrow IPC: cheap to write, encoded to
+Parquet once, at the end), raw pages (framed bytes, see below) and quarantined records
+(JSONL). A part counts only once the journal names it.
 When the pull finishes, the parts are concatenated into three files named by their
 sha256 under ``<store>.files/evidence/``; an existing file of that name is never
 rewritten (same name, same bytes) and every file is made read-only.
@@ -25,11 +26,11 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
 CHUNK = 1 << 20
-ROW_GROUP = 16_384
+ROW_GROUP = 65_536
 KINDS = {"parquet": ".parquet", "raw": ".raw", "quarantine": ".quarantine.jsonl"}
+PART_KINDS = {"rows": ".arrow", "raw": ".raw", "quarantine": ".quarantine.jsonl"}
 
 
 def sha256_file(path: Path) -> str:
@@ -48,6 +49,16 @@ def fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def private_dir(root: Path, path: Path) -> Path:
+    """Create ``path`` (inside ``root``) and every folder between them owner-only: evidence
+    holds prompts and account data."""
+    between = [root / p for p in reversed(path.relative_to(root).parents[:-1])]
+    for folder in [root, *between, path]:
+        if not folder.is_dir():
+            folder.mkdir(mode=0o700, exist_ok=True)
+    return path
 
 
 @dataclass
@@ -77,20 +88,18 @@ class Part:
     """The three files of one checkpoint, written as pages arrive."""
 
     def __init__(self, folder: Path, index: int, schema: pa.Schema) -> None:
-        import pyarrow.parquet as pq
+        import pyarrow as pa
 
         self.folder = folder
         self.index = index
         self.summary = PartSummary(index, 0, 0, 0, 0, 0)
-        self._rows: pq.ParquetWriter = pq.ParquetWriter(self.path("parquet"), schema)
-        self._buffer: list[pa.RecordBatch] = []
-        self._buffered = 0
+        self._rows: Any = pa.ipc.new_file(str(self.path("rows")), schema)
         self._raw: BinaryIO = self.path("raw").open("wb")
         self._quarantine: BinaryIO = self.path("quarantine").open("wb")
 
     def path(self, kind: str) -> Path:
-        """Where this part keeps ``kind`` (parquet, raw, quarantine)."""
-        return self.folder / f"part-{self.index:05d}{KINDS[kind]}"
+        """Where this part keeps ``kind`` (rows, raw, quarantine)."""
+        return self.folder / f"part-{self.index:05d}{PART_KINDS[kind]}"
 
     def add_raw(self, raw: bytes | Path) -> None:
         """Frame one raw page (or a whole raw file) into the raw archive."""
@@ -110,19 +119,8 @@ class Part:
     def add_rows(self, batch: pa.RecordBatch) -> None:
         """Append normalised rows."""
         if batch.num_rows:
-            self._buffer.append(batch)
-            self._buffered += batch.num_rows
+            self._rows.write_batch(batch)
             self.summary.records += batch.num_rows
-            if self._buffered >= ROW_GROUP:
-                self._flush()
-
-    def _flush(self) -> None:
-        import pyarrow as pa
-
-        if self._buffer:
-            # One row group per flush: pages are small, row groups should not be.
-            self._rows.write_table(pa.Table.from_batches(self._buffer))
-            self._buffer, self._buffered = [], 0
 
     def add_quarantined(self, reason: str, raw: bytes, page: int) -> None:
         """Keep one bad record with its reason and its exact bytes."""
@@ -135,11 +133,10 @@ class Part:
 
     def close(self) -> PartSummary:
         """Close and flush the part to disk."""
-        self._flush()
         self._rows.close()
         self._raw.close()
         self._quarantine.close()
-        for kind in KINDS:
+        for kind in PART_KINDS:
             fsync_file(self.path(kind))
         return self.summary
 
@@ -149,7 +146,7 @@ class Part:
             # Best effort: the files are removed next.
             with contextlib.suppress(Exception):
                 closer()
-        for kind in KINDS:
+        for kind in PART_KINDS:
             self.path(kind).unlink(missing_ok=True)
 
 
@@ -172,21 +169,66 @@ def evidence_path(files_dir: Path, kind: str, sha256: str) -> Path:
     return files_dir / "evidence" / sha256[:2] / f"{sha256}{KINDS[kind]}"
 
 
-def assemble(folder: Path, parts: int, files_dir: Path, schema: pa.Schema) -> dict[str, StoredFile]:
-    """Concatenate parts ``0..parts-1`` into the three content-addressed files."""
+class StreamedRows:
+    """The evidence Parquet, encoded while an uninterrupted pull runs (so it is encoded
+    once, overlapping the network). After any interruption it is rebuilt from the parts."""
+
+    def __init__(self, folder: Path, schema: pa.Schema) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = folder / "assembled" / "rows.parquet"
+        self.path.parent.mkdir(exist_ok=True)
+        self._writer = pq.ParquetWriter(self.path, schema)
+        self._buffer: list[pa.RecordBatch] = []
+        self._buffered = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Append rows; a row group is written every ``ROW_GROUP`` rows."""
+        self._buffer.append(batch)
+        self._buffered += batch.num_rows
+        if self._buffered >= ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._buffer:
+            self._writer.write_table(pa.Table.from_batches(self._buffer))
+            self._buffer, self._buffered = [], 0
+
+    def close(self) -> Path:
+        """Finish the file."""
+        self._flush()
+        self._writer.close()
+        return self.path
+
+    def abandon(self) -> None:
+        """Stop writing; the half-file is removed when the pull resumes."""
+        with contextlib.suppress(Exception):
+            self._writer.close()
+
+
+def assemble(
+    folder: Path, parts: int, files_dir: Path, schema: pa.Schema, rows: Path | None = None
+) -> dict[str, StoredFile]:
+    """Concatenate parts ``0..parts-1`` into the three content-addressed files (``rows``:
+    the Parquet file already streamed by an uninterrupted pull)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     tmp = folder / "assembled"
     tmp.mkdir(exist_ok=True)
-    rows = tmp / "rows.parquet"
-    if parts == 1:
-        shutil.copyfile(folder / "part-00000.parquet", rows)  # already one valid file
-    else:
+    if rows is None:
+        rows = tmp / "rows.parquet"
         writer = pq.ParquetWriter(rows, schema)
         try:
             for index in range(parts):
-                # One part at a time: memory stays bounded by the checkpoint size.
-                writer.write_table(pq.read_table(folder / f"part-{index:05d}.parquet"))
+                # One part at a time, memory-mapped: memory stays bounded by the checkpoint.
+                source = pa.memory_map(str(folder / f"part-{index:05d}.arrow"))
+                try:
+                    writer.write_table(pa.ipc.open_file(source).read_all())
+                finally:
+                    source.close()
         finally:
             writer.close()
     stored = {"parquet": _keep(rows, "parquet", files_dir)}
@@ -194,7 +236,7 @@ def assemble(folder: Path, parts: int, files_dir: Path, schema: pa.Schema) -> di
         joined = tmp / f"joined{KINDS[kind]}"
         with joined.open("wb") as out:
             for index in range(parts):
-                with (folder / f"part-{index:05d}{KINDS[kind]}").open("rb") as handle:
+                with (folder / f"part-{index:05d}{PART_KINDS[kind]}").open("rb") as handle:
                     shutil.copyfileobj(handle, out, CHUNK)
         stored[kind] = _keep(joined, kind, files_dir)
     return stored
@@ -205,7 +247,7 @@ def _keep(path: Path, kind: str, files_dir: Path) -> StoredFile:
     digest = sha256_file(path)
     size = path.stat().st_size
     target = evidence_path(files_dir, kind, digest)
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(files_dir, target.parent)
     if target.exists():
         path.unlink()  # same hash, same bytes: the stored copy stays untouched
     else:

@@ -36,7 +36,9 @@ def _failed(p: dict[str, Any]) -> str:
 
 @describes("evidence.added", "Evidence added")
 def _added(p: dict[str, Any]) -> str:
-    return (
-        f"Evidence {p['evidence_id']} from {p['source']}: {p['records']} record(s), "
-        f"{p['quarantined']} quarantined, parquet sha256 {p['parquet_sha256'][:16]}…"
-    )
+    # Read tolerantly: other tools (and older versions) write leaner payloads.
+    line = f"Evidence {p.get('evidence_id', '?')} from {p.get('source', '?')}"
+    if "records" in p:
+        line += f": {p['records']} record(s), {p.get('quarantined', 0)} quarantined"
+    digest = p.get("parquet_sha256")
+    return line + (f", parquet sha256 {str(digest)[:16]}…" if digest else "")

@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import json
 import math
+import operator
 import sys
 from collections.abc import Callable, Sequence
 from collections.abc import Mapping as AnyMapping
@@ -254,6 +255,8 @@ class Mapping:
                 array = _column(struct, records, size, fm, get)
                 kind, transform = fm.field.kind, fm.transform
                 if kind == "string":
+                    if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
+                        array = array.cast(pa.string())  # typed sources (DuckDB, Parquet)
                     if array.type not in (pa.string(), pa.null()):
                         return None
                     if array.null_count < len(array):
@@ -265,6 +268,8 @@ class Mapping:
                         ):
                             return None
                 elif kind == "int":
+                    if pa.types.is_integer(array.type) and array.type != pa.uint64():
+                        array = array.cast(pa.int64())
                     if array.type not in (pa.int64(), pa.null()):
                         return None
                 elif kind == "timestamp":
@@ -299,13 +304,10 @@ class Mapping:
         if "prompt_hash" in names and "prompt_text" in names:
             ih, it = names.index("prompt_hash"), names.index("prompt_text")
             hashes, texts = columns[ih], columns[it]
-            if pc.any(pc.and_(pc.is_null(hashes), pc.is_valid(texts))).as_py():
-                columns[ih] = pa.array(
-                    [
-                        h if h is not None or t is None else hashlib.sha256(t.encode()).hexdigest()
-                        for h, t in zip(hashes.to_pylist(), texts.to_pylist(), strict=True)
-                    ],
-                    pa.string(),
+            missing = pc.and_(pc.is_null(hashes), pc.is_valid(texts))
+            if pc.any(missing).as_py():
+                columns[ih] = pc.coalesce(
+                    hashes, _sha256_column(pc.filter(texts, missing), missing)
                 )
         return pa.RecordBatch.from_arrays(columns, schema=schema)
 
@@ -373,6 +375,20 @@ def _column(
             column = column.flatten()[index] if column.null_count else column.field(index)
         return column
     return pa.array([get(r) for r in records])
+
+
+_HEXDIGEST = operator.methodcaller("hexdigest")
+
+
+def _sha256_column(texts: pa.Array, where: pa.Array) -> pa.Array:
+    """sha256 hex of ``texts``, placed at the rows ``where`` marks (null elsewhere)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # map() chains keep the per-record work in C: this is the one Python loop of the fast road.
+    hexes = map(_HEXDIGEST, map(hashlib.sha256, map(str.encode, texts.to_pylist())))
+    digests = pa.array(list(hexes), pa.string())
+    return pc.replace_with_mask(pa.nulls(len(where), pa.string()), where, digests)
 
 
 def _kind(value: Any) -> str:

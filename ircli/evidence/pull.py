@@ -21,6 +21,7 @@ import queue
 import secrets
 import shutil
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +35,7 @@ from ircli.exitcodes import ExitCode
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ircli.evidence.custody import Part
+    from ircli.evidence.custody import Part, StreamedRows
     from ircli.evidence.sources import Page, Query, Source
     from ircli.store import Store
 
@@ -76,10 +77,11 @@ class Pull:
         self.parts = 0
         self.state: dict[str, Any] | None = None
         self.done = False
+        self.rows: StreamedRows | None = None
 
     def run(self) -> Event:
         """Fetch what is left, assemble the evidence files, journal ``evidence.added``."""
-        from ircli.evidence.custody import assemble
+        from ircli.evidence.custody import StreamedRows, assemble, private_dir
 
         store = self.store
         request = self.src.describe(self.query)
@@ -100,12 +102,22 @@ class Pull:
                 self.actor,
             )
         folder = store.files_dir / "pulls" / pull_id
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(store.files_dir, folder)
         with _locked(folder.parent / f"{pull_id}.lock", pull_id):
             _discard_uncommitted(folder, self.parts)
+            streamed: Path | None = None
             if not self.done:
-                self._fetch(pull_id, folder)
-            files = assemble(folder, self.parts, store.files_dir, self.schema)
+                if self.parts == 0:
+                    self.rows = StreamedRows(folder, self.schema)
+                try:
+                    self._fetch(pull_id, folder)
+                except BaseException:
+                    if self.rows is not None:
+                        self.rows.abandon()
+                    raise
+                if self.rows is not None:
+                    streamed = self.rows.close()
+            files = assemble(folder, self.parts, store.files_dir, self.schema, streamed)
             payload = {
                 "evidence_id": pull_id,
                 "source": self.name,
@@ -208,15 +220,15 @@ class Pull:
             if part is not None:
                 part.abandon()
 
-    def _pages(self, part: Any) -> int:
+    def _pages(self, part: Part) -> int:
         return int(self.totals["pages"] + part.summary.pages)
 
-    def _new_part(self, folder: Path) -> Any:
+    def _new_part(self, folder: Path) -> Part:
         from ircli.evidence.custody import Part
 
         return Part(folder, self.parts, self.schema)
 
-    def _take(self, part: Any, page: Page) -> None:
+    def _take(self, part: Part, page: Page) -> None:
         from ircli.evidence.mapping import raw_of
 
         index = self.totals["pages"] + part.summary.pages
@@ -244,8 +256,10 @@ class Pull:
         kept = _in_scope(batch, self.query)
         part.summary.out_of_scope += batch.num_rows - kept.num_rows
         part.add_rows(kept)
+        if self.rows is not None and kept.num_rows:
+            self.rows.add(kept)
 
-    def _commit(self, pull_id: str, part: Any, state: dict[str, Any] | None) -> None:
+    def _commit(self, pull_id: str, part: Part, state: dict[str, Any] | None) -> None:
         summary = part.close()
         payload = summary.to_dict() | {
             "pull_id": pull_id,
@@ -311,11 +325,14 @@ def _prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
                 return
     finally:
         stop.set()
-        while worker.is_alive():
+        # Unblock a producer waiting on a full queue; one stuck in a slow request is left
+        # to finish alone (it is a daemon) so that cancelling never waits for the network.
+        deadline = time.monotonic() + 1.0
+        while worker.is_alive() and time.monotonic() < deadline:
             try:
                 box.get_nowait()
             except queue.Empty:
-                worker.join(timeout=0.1)
+                worker.join(timeout=0.05)
 
 
 class _locked:

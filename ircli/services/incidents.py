@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ircli.core.events import ChainReport, Event
@@ -147,11 +147,17 @@ class VerifyResult:
 
     reports: list[ChainReport]
     missing_incidents: list[str]
+    evidence_problems: list[dict[str, str]] = field(default_factory=list)
+    """Evidence files that are missing or differ from the hashes their journal recorded."""
 
     @property
     def ok(self) -> bool:
-        """True when every chain verified and no incident is missing."""
-        return not self.missing_incidents and all(r.ok for r in self.reports)
+        """True when every chain and evidence file verified and no incident is missing."""
+        return (
+            not self.missing_incidents
+            and not self.evidence_problems
+            and all(r.ok for r in self.reports)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -159,6 +165,7 @@ class VerifyResult:
             "ok": self.ok,
             "incidents": [r.to_dict() for r in self.reports],
             "missing_incidents": self.missing_incidents,
+            "evidence_problems": self.evidence_problems,
         }
 
 
@@ -170,7 +177,17 @@ def verify(ws: Workspace, incident: str | None = None) -> VerifyResult:
     else:
         ids = ws.store.incident_ids()
         missing = ws.store.verify_numbering()
-    return VerifyResult([ws.store.verify(i) for i in ids], missing)
+    from ircli.services.evidence import verify_evidence
+
+    reports = [ws.store.verify(i) for i in ids]
+    problems = [
+        {"incident": report.incident, "evidence": check.id, "problem": problem}
+        for report in reports
+        if report.ok  # a broken chain cannot vouch for the hashes it carries
+        for check in verify_evidence(ws, report.incident)
+        for problem in check.problems
+    ]
+    return VerifyResult(reports, missing, problems)
 
 
 def _require_open(ws: Workspace, incident: str) -> Incident:

@@ -45,6 +45,16 @@ def world_records() -> list[dict[str, Any]]:
     return canonical_requests(3000)
 
 
+@pytest.fixture(scope="session")
+def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic world's ``tiny`` preset (seed 7), generated once per session."""
+    from ircli.services.world import generate_world
+
+    out = tmp_path_factory.mktemp("tiny-world")
+    generate_world("tiny", 7, out, force=True)
+    return out
+
+
 @pytest.fixture
 def world_file(tmp_path: Path, world_records: list[dict[str, Any]]) -> Path:
     """The canonical records as JSONL."""

@@ -62,6 +62,16 @@ def test_pull_jsonl_records_and_custody(
     assert path.name.startswith(item.files["parquet"]["sha256"])
     assert path.stat().st_mode & 0o222 == 0
     assert not (ws.store.files_dir / "pulls" / item.id).exists()
+    # The same records pulled again land on the same files, which are left untouched.
+    before = path.stat()
+    again = pull_evidence(ws, inc.id, "export")
+    assert again.id != item.id and again.files == item.files
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    # Every folder holding evidence is owner-only.
+    for folder in [ws.store.files_dir, *ws.store.files_dir.rglob("*")]:
+        if folder.is_dir():
+            assert folder.stat().st_mode & 0o077 == 0, folder
 
 
 def test_filters_by_accounts_and_window(
@@ -184,6 +194,8 @@ def test_verify_detects_a_changed_byte_and_a_missing_file(
     target.write_bytes(b"x")
     bad = ircli("evidence", "verify", "INC-0001")
     assert bad.code == 7 and "quarantine file altered" in bad.out
+    whole = ircli("verify")  # the journal's own check covers its evidence files too
+    assert whole.code == 7 and "EVIDENCE" in whole.out and item["id"] in whole.out
     target.unlink()
     parquet = files / item["files"]["parquet"]["path"]
     parquet.chmod(0o600)

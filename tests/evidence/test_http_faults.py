@@ -286,3 +286,27 @@ def test_missing_secret_and_bad_templates(tmp_path: Path, clock: FixedClock) -> 
     ws3, inc3, env3, _ = make(tmp_path / "c", clock, Api(), pagination={"kind": "pages"})
     with pytest.raises(ConfigError, match=r"\[sources.logs\]: pagination.kind"):
         pull_evidence(ws3, inc3, "logs", env=env3)
+
+
+def test_cancel_does_not_wait_for_a_slow_api(tmp_path: Path, clock: FixedClock) -> None:
+    import time
+
+    from ircli.evidence.pull import PullCancelled
+
+    api = Api(total=60)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(4)
+        return httpx.Response(503)
+
+    api.faults[3] = slow
+    ws, inc, env, _ = make(tmp_path, clock, api)
+    pages: list[int] = []
+    start = time.monotonic()
+    with pytest.raises(PullCancelled):
+        pull_evidence(
+            ws, inc, "logs", env=env, progress=lambda r, p: pages.append(p), cancel=lambda: True
+        )
+    assert time.monotonic() - start < 3
+    [pending] = list_evidence(ws, inc)
+    assert pending.records == 10  # the page that was processed is kept for the re-run

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from evidence_clickhouse import CLICKHOUSE_PASSWORD, ch_query
-from evidence_world import API_MAPPING, epoch_us
+from evidence_world import API_MAPPING, epoch_us, write_jsonl
 
 from ircli.config import parse_config
 from ircli.core.clock import FixedClock
@@ -21,9 +21,6 @@ from ircli.secrets import Secret
 from ircli.services.evidence import evidence_rows, pull_evidence
 from ircli.services.incidents import open_incident
 from ircli.services.workspace import Workspace
-
-SLICE_ACCOUNTS = ["acct-0001", "acct-0007", "acct-0013", "acct-0030"]
-SINCE, UNTIL = "2026-03-01T03:00:00Z", "2026-03-01T23:00:00Z"
 
 CH_COLUMNS = """
     request_id String, ts_us UInt64, account_id String, org_id Nullable(String),
@@ -69,27 +66,40 @@ def secrets_env() -> SourceEnv:
     return SourceEnv(secret=lambda name: Secret(name, values[name]))
 
 
-def pull_slice(ws: Workspace, inc: str, name: str) -> pa.Table:
+def pull_slice(
+    ws: Workspace, inc: str, name: str, accounts: list[str], since: str, until: str
+) -> pa.Table:
     item = pull_evidence(
-        ws, inc, name, accounts=SLICE_ACCOUNTS, since=SINCE, until=UNTIL, env=secrets_env()
+        ws, inc, name, accounts=accounts, since=since, until=until, env=secrets_env()
     )
     assert item.quarantined == 0
     return evidence_rows(ws, item).sort_by("request_id")
 
 
 @pytest.mark.integration
-def test_file_http_and_clickhouse_agree(
+def test_file_http_and_clickhouse_agree_on_a_tiny_world_slice(
     tmp_path: Path,
     clock: FixedClock,
-    world_file: Path,
-    world_records: list[dict[str, Any]],
+    tiny_world: Path,
     logapi: Callable[..., str],
     clickhouse: str,
 ) -> None:
-    base = logapi("--file", str(world_file), "--token", "api-token-1", "--page-size", "50")
-    load_clickhouse(clickhouse, "agree", world_records)
+    import pyarrow.parquet as pq
+
+    requests = pq.read_table(tiny_world / "requests.parquet")
+    labels = pq.read_table(tiny_world / "labels.parquet").to_pylist()
+    # Seeds: a few accounts of one campaign and a few benign ones, over three of the days.
+    campaign = sorted({r["campaign_id"] for r in labels if r["campaign_id"]})[0]
+    seeds = [r["account_id"] for r in labels if r["campaign_id"] == campaign][:6]
+    seeds += [r["account_id"] for r in labels if not r["is_attack"]][:6]
+    since, until = "2026-03-03T00:00:00Z", "2026-03-06T00:00:00Z"
+    records = [_jsonable(r) for r in requests.to_pylist()]
+    jsonl = write_jsonl(tmp_path / "requests.jsonl", records)
+    base = logapi("--file", str(jsonl), "--token", "api-token-1", "--page-size", "200")
+    load_clickhouse(clickhouse, "agree", records)
     sources = {
-        "file": {"type": "file", "path": str(world_file)},
+        "parquet": {"type": "file", "path": str(tiny_world / "requests.parquet")},
+        "jsonl": {"type": "file", "path": str(jsonl)},
         "api": {
             "type": "http",
             "url": base + "/v1/requests",
@@ -99,21 +109,27 @@ def test_file_http_and_clickhouse_agree(
             "pagination": {"kind": "cursor", "cursor_field": "next_cursor"},
             "mapping": API_MAPPING,
         },
-        "warehouse": clickhouse_source(clickhouse, "agree"),
+        "warehouse": clickhouse_source(clickhouse, "agree", page_size=500),
     }
     ws = Workspace(tmp_path / "store.db", parse_config({"sources": sources}), "alice", clock)
-    inc = open_incident(ws, title="t").id
-    from_file = pull_slice(ws, inc, "file")
+    inc = open_incident(ws, title="t", subjects=seeds).id
+    pulled = {
+        name: pull_slice(ws, inc, name, seeds, since, until)
+        for name in ("parquet", "jsonl", "api", "warehouse")
+    }
     want = sorted(
-        r["request_id"]
-        for r in world_records
-        if r["account_id"] in SLICE_ACCOUNTS and SINCE <= r["ts"] < UNTIL
+        r["request_id"] for r in records if r["account_id"] in seeds and since <= r["ts"] < until
     )
-    assert from_file.column("request_id").to_pylist() == want and len(want) > 100
-    from_api = pull_slice(ws, inc, "api")
-    from_clickhouse = pull_slice(ws, inc, "warehouse")
-    assert from_api.equals(from_file)
-    assert from_clickhouse.equals(from_file)
+    assert len(want) > 200
+    assert pulled["parquet"].column("request_id").to_pylist() == want
+    for name in ("jsonl", "api", "warehouse"):
+        assert pulled[name].equals(pulled["parquet"]), name
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out["ts"] = row["ts"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return out
 
 
 @pytest.mark.integration

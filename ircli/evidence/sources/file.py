@@ -170,11 +170,17 @@ class FileSource:
             )
             first = row == 0
             for batch in reader:
-                records = batch.to_pylist()
-                row += len(records)
+                row += batch.num_rows
                 raw: bytes | Path = path if first else b""
                 first = False
-                yield Page(raw, records, {"file": index, "row": row})
+                # Typed columns go straight to the fast road; rows only if one is bad.
+                yield Page(
+                    raw,
+                    [],
+                    {"file": index, "row": row},
+                    columns=batch.to_struct_array(),
+                    slow=partial(_rows, batch),
+                )
             if first:
                 yield Page(path, [], {"file": index, "row": row})
             if fmt == "csv":
@@ -218,6 +224,10 @@ def parse_lines(lines: list[bytes]) -> Page:
             continue
         raws.append(raw)
     return Page(b"", records, None, raws, rejected)
+
+
+def _rows(batch: Any) -> Page:
+    return Page(b"", batch.to_pylist(), None)
 
 
 def _is_csv(path: str | list[str]) -> bool:
