@@ -235,3 +235,28 @@ def test_dash_means_stdout(
     result = export_timeline(fixed_ws, incident, "csv", "-")
     assert result.path is None
     assert capsys.readouterr().out.startswith("seq,ts,actor,type,message")
+
+
+def test_playbook_export_step_writes_the_report(fixed_ws: Workspace, incident: str) -> None:
+    """The real ``timeline.export`` handler behind the playbooks' ``export`` step."""
+    from ircli.playbooks.loader import load_playbook_file
+    from ircli.services.steps import StepContext, get_handler, handler_names
+
+    assert "timeline.export" in handler_names()
+    playbook = load_playbook_file(_library("ratelimit-evasion.yaml"))
+    step = playbook.step("export")
+    assert step is not None and step.uses == "timeline.export"
+    handler = get_handler("timeline.export")
+    ctx = StepContext(fixed_ws, incident, step, 1, dict(step.params), {})
+    first = handler.run(ctx)
+    path = Path(first.outputs["path"])
+    assert path.suffix == ".md" and path.read_text().startswith("> **TLP:AMBER**")
+    assert first.outputs["events"] == 21 and len(first.outputs["sha256"]) == 64
+    again = handler.run(ctx)  # idempotent: the same visit rewrites the same file
+    assert again.outputs["path"] == first.outputs["path"]
+
+
+def _library(name: str) -> Path:
+    import ircli.playbooks
+
+    return Path(ircli.playbooks.__file__).parent / "library" / name
