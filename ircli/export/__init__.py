@@ -43,6 +43,8 @@ class ExportSource:
     generator: str
     producer: str = "ircli"
     """Who produced the export (the lab), named in STIX ``identity`` and report footers."""
+    indicators: list[tuple[str, float]] = field(default_factory=list)
+    """Indicator → alert and watch accounts it fired on, from the latest stored analysis."""
     redacted: bool = False
     selection: dict[str, Any] = field(default_factory=dict)
 

@@ -260,3 +260,38 @@ def _library(name: str) -> Path:
     import ircli.playbooks
 
     return Path(ircli.playbooks.__file__).parent / "library" / name
+
+
+def test_indicator_chart_comes_from_the_stored_analysis(ws: Workspace) -> None:
+    """The journal keeps the analysis summary; the report reads indicators from the result
+    file, checked against its journaled hash."""
+    from ircli.services.analysis import store_result
+    from ircli.services.incidents import open_incident
+
+    inc = open_incident(ws, title="t").id
+    account = {
+        "verdict": "alert",
+        "indicators": {"cot_share": {"strength": 0.8}, "quiet": {"strength": 0}},
+    }
+    result = {"accounts": [account, {**account, "verdict": "clear"}], "summary": {"accounts": 2}}
+    sha, path = store_result(ws.store.files_dir, result)
+    ws.store.append(
+        inc,
+        "analysis.completed",
+        {
+            "analysis_id": "AN-1",
+            "result_sha256": sha,
+            "result_path": str(path.relative_to(ws.store.files_dir)),
+            "summary": result["summary"],
+        },
+        "alice",
+    )
+    out = io.StringIO()
+    export_timeline(ws, inc, "html", out)
+    page = out.getvalue()
+    assert "Indicators fired (alert and watch accounts)" in page
+    assert ">cot_share</text>" in page and ">quiet</text>" not in page
+    path.write_text("{}")  # an altered result is not charted
+    out = io.StringIO()
+    export_timeline(ws, inc, "html", out)
+    assert "Indicators fired" not in out.getvalue()
