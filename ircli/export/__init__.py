@@ -22,6 +22,9 @@ from ircli.errors import ValidationError
 
 GROUP = "ircli.exporters"
 
+ALIASES = {"markdown": "md", "json": "jsonl", "timesketch": "timesketch-jsonl", "stix2": "stix"}
+"""Other names people (and playbooks) use for the built-in formats."""
+
 
 @dataclass(frozen=True)
 class ExportSource:
@@ -40,6 +43,8 @@ class ExportSource:
     generator: str
     producer: str = "ircli"
     """Who produced the export (the lab), named in STIX ``identity`` and report footers."""
+    indicators: list[tuple[str, float]] = field(default_factory=list)
+    """Indicator → alert and watch accounts it fired on, from the latest stored analysis."""
     redacted: bool = False
     selection: dict[str, Any] = field(default_factory=dict)
 
@@ -76,7 +81,8 @@ def writer_for(name: str) -> Writer:
     from ircli.export.describers import register
 
     register()  # readable timeline lines for the event types reports rely on
-    found = _registered().get(name)
+    registered = _registered()
+    found = registered.get(name) or registered.get(ALIASES.get(name.lower(), ""))
     if found is None:
         known = ", ".join(formats()) or "none installed"
         raise ValidationError(f"unknown export format {name!r}", hint=f"one of: {known}")

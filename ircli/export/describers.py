@@ -71,7 +71,7 @@ def _action_requested(p: dict[str, Any]) -> str:
 
 def _target(verb: str) -> Describer:
     def describe(p: dict[str, Any]) -> str:
-        target = text(first(p, "target", "account_id"), 80) or "?"
+        target = text(first(p, "target", "account", "account_id"), 80) or "?"
         reason = text(first(p, "reason", "error"), 120)
         return f"{verb} {target}" + (f": {reason}" if reason else "")
 

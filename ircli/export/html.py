@@ -183,7 +183,7 @@ def _summary(source: ExportSource, facts: ReportFacts) -> str:
     return "".join(parts)
 
 
-def _charts(facts: ReportFacts) -> str:
+def _charts(facts: ReportFacts, indicators: list[tuple[str, float]]) -> str:
     charts = []
     days = sorted(facts.by_day.items())[-90:]
     charts.append(column_chart("Journal events per day (UTC)", [(d, float(n)) for d, n in days]))
@@ -199,6 +199,8 @@ def _charts(facts: ReportFacts) -> str:
                 colors=("#1e8449", "#c0392b", "#7f8c8d", "#d68910"),
             )
         )
+    if indicators:
+        charts.append(bar_chart("Indicators fired (alert and watch accounts)", indicators))
     latest = [row for row in facts.analyses if row.verdicts or row.indicators][-1:]
     for row in latest:
         if row.verdicts:
@@ -358,7 +360,7 @@ class HtmlWriter:
         out.write(_banner(inc.tlp) + "\n" + _header(source) + "\n<main>\n")
         for section in (
             _summary(source, facts),
-            _charts(facts),
+            _charts(facts, source.indicators),
             _decisions(facts),
             _actions(facts),
             _evidence(facts),

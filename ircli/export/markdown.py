@@ -64,6 +64,9 @@ def summary_lines(source: ExportSource, facts: ReportFacts) -> list[str]:
         "",
     ]
     lines += _decisions(facts) + _actions(facts) + _evidence(facts) + _analysis(facts)
+    if source.indicators:
+        lines += ["### Indicators fired (alert and watch accounts)", ""]
+        lines += [f"- {md(name)}: {value:g}" for name, value in source.indicators] + [""]
     lines += _reports(facts)
     return lines
 

@@ -204,14 +204,19 @@ def _approval(facts: ReportFacts, event: Event, p: dict[str, Any]) -> None:
 
 
 def _action_key(p: dict[str, Any]) -> str:
-    return text(first(p, "action_id", "run_id", "ledger", "id", "step", "action"), 120) or "?"
+    # The ledger is per step and mode (apply or rollback); older payloads name an id.
+    key = text(first(p, "action_id", "run_id", "ledger", "id", "step", "action"), 120) or "?"
+    mode = text(p.get("mode"), 20)
+    return f"{key} ({mode})" if mode and mode != "apply" else key
 
 
 def _action_requested(facts: ReportFacts, event: Event, p: dict[str, Any]) -> None:
     key = _action_key(p)
     if key not in facts.actions and not _keep(facts, list(facts.actions), "actions"):
         return
-    facts.actions[key] = ActionRow(
+    preview = mapping(p.get("preview"))
+    previous = facts.actions.get(key)
+    row = ActionRow(
         key,
         event.seq,
         event.ts,
@@ -219,8 +224,15 @@ def _action_requested(facts: ReportFacts, event: Event, p: dict[str, Any]) -> No
         text(first(p, "action", "kind", "type"), 80) or "action",
         text(p.get("step"), 80),
         p.get("dry_run") is True,
-        number(first(p, "targets", "target_count", "count")),
+        number(first(p, "targets", "target_count", "count") or preview.get("targets")),
     )
+    if previous is not None:  # a new preview of the same ledger: outcomes so far still count
+        row.succeeded, row.failed, row.skipped = (
+            previous.succeeded,
+            previous.failed,
+            previous.skipped,
+        )
+    facts.actions[key] = row
 
 
 def _action_outcome(facts: ReportFacts, event: Event, p: dict[str, Any]) -> None:
@@ -265,8 +277,10 @@ def _evidence(facts: ReportFacts, event: Event, p: dict[str, Any]) -> None:
 def _analysis(facts: ReportFacts, event: Event, p: dict[str, Any]) -> None:
     if not _keep(facts, facts.analyses, "analyses"):
         return
+    summary = mapping(p.get("summary"))
     verdicts: dict[str, int] = {}
-    for name, value in mapping(first(p, "verdicts", "verdict_counts")).items():
+    raw = first(p, "verdicts", "verdict_counts") or summary.get("verdicts")
+    for name, value in mapping(raw).items():
         count = number(value)
         if count is not None:
             verdicts[text(name, 40)] = count
@@ -276,8 +290,8 @@ def _analysis(facts: ReportFacts, event: Event, p: dict[str, Any]) -> None:
         AnalysisRow(
             event.seq,
             event.ts,
-            number(first(p, "accounts", "account_count")),
-            number(p.get("clusters")),
+            number(first(p, "accounts", "account_count") or summary.get("accounts")),
+            number(first(p, "clusters") or summary.get("clusters")),
             verdicts,
             _indicators(p.get("indicators")),
         )
@@ -313,11 +327,25 @@ def _report(facts: ReportFacts, event: Event, p: dict[str, Any]) -> None:
                 event.ts,
                 event.actor,
                 text(p.get("status_id"), 120),
-                text(p.get("status"), 40),
-                number(p.get("objects")),
-                text(first(p, "bundle_sha256", "bundle_hash", "sha256"), 80),
+                text(p.get("status"), 40) or _delivery(p),
+                number(first(p, "objects", "object_ids")),
+                text(first(p, "bundle_sha256", "bundle_hash", "sha256", "subject"), 80),
             )
         )
+
+
+def _delivery(p: dict[str, Any]) -> str:
+    """A TAXII status's counts as words ("12 ok, 1 failed")."""
+    parts = [
+        f"{count} {label}"
+        for key, label in (
+            ("success_count", "ok"),
+            ("failure_count", "failed"),
+            ("pending_count", "pending"),
+        )
+        if (count := number(p.get(key))) is not None
+    ]
+    return ", ".join(parts)
 
 
 _HANDLERS = {

@@ -104,6 +104,7 @@ def export_timeline(
     """
     from ircli.export import ExportSource, writer_for
 
+    _load_timeline_wording()
     writer = writer_for(fmt)
     incident = resolve_incident_id(ws, incident)
     policy = forum_redaction_policy() if redact is True else (redact or None)
@@ -144,6 +145,7 @@ def export_timeline(
         generated_at=format_ts(ws.clock()),
         generator=f"ircli {__version__}",
         producer=_producer(ws),
+        indicators=_indicators_fired(ws, incident),
         redacted=policy is not None,
         selection=selection,
     )
@@ -209,6 +211,42 @@ def _redacted(event: Event, policy: RedactionPolicy) -> Event:
         event.prev_hash,
         event.hash,
     )
+
+
+def _indicators_fired(ws: Workspace, incident: str, most: int = 12) -> list[tuple[str, float]]:
+    """How many alert and watch accounts each indicator fired on, in the latest analysis.
+
+    The journal keeps only the analysis summary; the per-account indicators live in the
+    stored result, checked against its journaled hash. No usable analysis: no chart.
+    """
+    from collections import Counter
+
+    from ircli.services.analysis import latest_analysis
+
+    try:
+        result = latest_analysis(ws, incident).result
+    except (IrcliError, KeyError, TypeError, ValueError, OSError):
+        return []
+    fired: Counter[str] = Counter()
+    accounts = result.get("accounts") if isinstance(result, dict) else None
+    for account in accounts if isinstance(accounts, list) else []:
+        if not isinstance(account, dict) or account.get("verdict") not in ("alert", "watch"):
+            continue
+        measured = account.get("indicators")
+        for name, value in (measured if isinstance(measured, dict) else {}).items():
+            strength = value.get("strength") if isinstance(value, dict) else None
+            if isinstance(strength, int | float) and strength > 0:
+                fired[str(name)] += 1
+    return [(name, float(count)) for name, count in fired.most_common(most)]
+
+
+def _load_timeline_wording() -> None:
+    """Import every module that describes journal events, so an export's wording never
+    depends on what else happened to be imported (the export package's own wording is
+    only a fallback for types none of them describes)."""
+    from ircli.actions import ledger  # noqa: F401
+    from ircli.intel import events  # noqa: F401
+    from ircli.services import analysis  # noqa: F401
 
 
 def _producer(ws: Workspace) -> str:

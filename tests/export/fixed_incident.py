@@ -39,13 +39,19 @@ def build_incident(ws: Workspace) -> str:
         inc,
         "evidence.added",
         {
+            # The shape evidence pulls write (ircli.evidence.pull), plus sample prompts.
             "evidence_id": "EV-0001",
             "source": "logs",
-            "query": {"accounts": ["acct-1001"], "days": 14},
+            "source_type": "http",
+            "table": "requests",
+            "query": {"table": "requests", "accounts": ["acct-1001"], "days": 14},
             "records": 12840,
             "quarantined": 3,
-            "sha256": "a" * 64,
-            "normalized_sha256": "b" * 64,
+            "out_of_scope": 0,
+            "pages": 13,
+            "raw_sha256": "a" * 64,
+            "parquet_sha256": "b" * 64,
+            "quarantine_sha256": "e" * 64,
             "sample_prompts": [CSV_PAYLOAD, HTML_PAYLOAD, PROMPT_CANARY],
         },
         "alice",
@@ -53,10 +59,16 @@ def build_incident(ws: Workspace) -> str:
     store.append(
         inc,
         "analysis.completed",
-        {
-            "accounts": 42,
-            "clusters": 2,
-            "verdicts": {"alert": 31, "watch": 6, "clear": 5},
+        {  # the shape ircli.services.analysis writes (the result file is not stored here)
+            "analysis_id": "AN-1a2b3c4d",
+            "result_sha256": "f" * 64,
+            "result_path": "analysis/missing.json",
+            "summary": {
+                "accounts": 42,
+                "verdicts": {"alert": 31, "watch": 6, "policy": 0, "clear": 5},
+                "alerted": 31,
+                "clusters": 2,
+            },
             "indicators": [
                 {"name": "cot_elicitation_share", "value": 0.91},
                 {"name": "shared_payment_fingerprint", "value": 0.74},
@@ -85,15 +97,21 @@ def build_incident(ws: Workspace) -> str:
     store.append(
         inc, "approval.granted", {"step": "decide", "subject": subject, "comment": "agree"}, "bob"
     )
+    targets = ["acct-1001", "acct-1002", "acct-1003", "acct-1004"]
     store.append(
         inc,
         "action.requested",
-        {
-            "action_id": "ACT-1",
-            "action": "terminate",
+        {  # the shape ircli.services.containment writes
             "step": "contain",
-            "targets": ["acct-1001", "acct-1002", "acct-1003", "acct-1004"],
-            "dry_run": False,
+            "mode": "apply",
+            "action": "terminate",
+            "preview": {
+                "step": "contain",
+                "action": "terminate",
+                "mode": "apply",
+                "targets": targets,
+            },
+            "preview_hash": "9" * 64,
         },
         "alice",
     )
@@ -103,27 +121,34 @@ def build_incident(ws: Workspace) -> str:
         {"step": "report", "subject": "c" * 64, "comment": "not yet"},
         "carol",
     )
+    ledger = {"step": "contain", "mode": "apply"}
     for account in ("acct-1001", "acct-1002"):
         store.append(
-            inc, "action.target_succeeded", {"action_id": "ACT-1", "target": account}, "alice"
+            inc,
+            "action.target_succeeded",
+            {**ledger, "account": account, "effect": "deactivated"},
+            "alice",
         )
     store.append(
         inc,
         "action.target_failed",
-        {"action_id": "ACT-1", "target": "acct-1003", "reason": "HTTP 503"},
+        {**ledger, "account": "acct-1003", "reason": "HTTP 503", "permanent": False},
         "alice",
     )
-    store.append(inc, "action.target_succeeded", {"target": "missing-action-id"}, "alice")
+    store.append(inc, "action.target_succeeded", {"target": "legacy-shape"}, "alice")
     store.append(inc, "decision.recorded", {}, "alice")  # malformed: must not crash a writer
     store.append(inc, "analysis.completed", {"verdicts": "nonsense", "indicators": 7}, "alice")
     store.append(
         inc,
         "report.submitted",
-        {
-            "status_id": "status--5b0ac8e2-8f7c-4a0e-9c55-2a6d7e3f0b11",
-            "status": "complete",
-            "objects": 17,
-            "bundle_sha256": "d" * 64,
+        {  # the shape ircli.services.forum writes
+            "subject": "d" * 64,
+            "bundle": "incident",
+            "status_id": "5b0ac8e2-8f7c-4a0e-9c55-2a6d7e3f0b11",
+            "success_count": 17,
+            "failure_count": 0,
+            "pending_count": 0,
+            "object_ids": [f"indicator--{n}" for n in range(17)],
         },
         "alice",
     )

@@ -235,3 +235,63 @@ def test_dash_means_stdout(
     result = export_timeline(fixed_ws, incident, "csv", "-")
     assert result.path is None
     assert capsys.readouterr().out.startswith("seq,ts,actor,type,message")
+
+
+def test_playbook_export_step_writes_the_report(fixed_ws: Workspace, incident: str) -> None:
+    """The real ``timeline.export`` handler behind the playbooks' ``export`` step."""
+    from ircli.playbooks.loader import load_playbook_file
+    from ircli.services.steps import StepContext, get_handler, handler_names
+
+    assert "timeline.export" in handler_names()
+    playbook = load_playbook_file(_library("ratelimit-evasion.yaml"))
+    step = playbook.step("export")
+    assert step is not None and step.uses == "timeline.export"
+    handler = get_handler("timeline.export")
+    ctx = StepContext(fixed_ws, incident, step, 1, dict(step.params), {})
+    first = handler.run(ctx)
+    path = Path(first.outputs["path"])
+    assert path.suffix == ".md" and path.read_text().startswith("> **TLP:AMBER**")
+    assert first.outputs["events"] == 21 and len(first.outputs["sha256"]) == 64
+    again = handler.run(ctx)  # idempotent: the same visit rewrites the same file
+    assert again.outputs["path"] == first.outputs["path"]
+
+
+def _library(name: str) -> Path:
+    import ircli.playbooks
+
+    return Path(ircli.playbooks.__file__).parent / "library" / name
+
+
+def test_indicator_chart_comes_from_the_stored_analysis(ws: Workspace) -> None:
+    """The journal keeps the analysis summary; the report reads indicators from the result
+    file, checked against its journaled hash."""
+    from ircli.services.analysis import store_result
+    from ircli.services.incidents import open_incident
+
+    inc = open_incident(ws, title="t").id
+    account = {
+        "verdict": "alert",
+        "indicators": {"cot_share": {"strength": 0.8}, "quiet": {"strength": 0}},
+    }
+    result = {"accounts": [account, {**account, "verdict": "clear"}], "summary": {"accounts": 2}}
+    sha, path = store_result(ws.store.files_dir, result)
+    ws.store.append(
+        inc,
+        "analysis.completed",
+        {
+            "analysis_id": "AN-1",
+            "result_sha256": sha,
+            "result_path": str(path.relative_to(ws.store.files_dir)),
+            "summary": result["summary"],
+        },
+        "alice",
+    )
+    out = io.StringIO()
+    export_timeline(ws, inc, "html", out)
+    page = out.getvalue()
+    assert "Indicators fired (alert and watch accounts)" in page
+    assert ">cot_share</text>" in page and ">quiet</text>" not in page
+    path.write_text("{}")  # an altered result is not charted
+    out = io.StringIO()
+    export_timeline(ws, inc, "html", out)
+    assert "Indicators fired" not in out.getvalue()
