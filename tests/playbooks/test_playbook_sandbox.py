@@ -164,3 +164,9 @@ def test_random_expressions_only_ever_raise_expression_errors(source: str) -> No
         sandbox.evaluate(source, VARS)
     with contextlib.suppress(sandbox.ExpressionError):
         sandbox.render("{{ " + source + " }}", VARS)
+
+
+def test_deeply_nested_expressions_are_refused_not_crashed() -> None:
+    assert sandbox.check_expression("(" * 5000 + "1" + ")" * 5000) == ["is nested too deeply"]
+    with pytest.raises(sandbox.ExpressionError):
+        sandbox.evaluate("(" * 900 + "1" + ")" * 900, VARS)
