@@ -29,6 +29,7 @@ from ircli.services.forms import coerce_form, form_defaults, missing_fields
 from ircli.services.incidents import open_incident, resolve_incident_id
 from ircli.services.playbooks import load_playbook
 from ircli.services.responders import DecisionInput, NoResponder, Responder
+from ircli.services.runlock import run_lock
 from ircli.services.runstate import run_state, start_payload
 from ircli.services.steps import Progress
 from ircli.services.transitions import MOVES, append_transition, completion_events
@@ -160,10 +161,24 @@ def advance(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> RunOutcome:
-    """Run every step that can run now; stop at the end or at the first step that waits."""
+    """Run every step that can run now; stop at the end or at the first step that waits.
+
+    Only one process advances an incident's run at a time (:func:`run_lock`).
+    """
     incident = resolve_incident_id(ws, incident)
-    responder = responder or NoResponder()
-    cancel = cancel or threading.Event()
+    with run_lock(ws, incident):
+        return _advance(
+            ws, incident, responder or NoResponder(), progress, cancel or threading.Event()
+        )
+
+
+def _advance(
+    ws: Workspace,
+    incident: str,
+    responder: Responder,
+    progress: Progress | None,
+    cancel: threading.Event,
+) -> RunOutcome:
     moves: list[str] = []
     for _ in range(MAX_MOVES):
         if cancel.is_set():

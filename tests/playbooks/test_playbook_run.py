@@ -454,3 +454,14 @@ def test_a_note_step_takes_the_responders_text(ws: Workspace, tmp_path: Path) ->
     assert done.status == "completed"
     notes = [e.payload["text"] for e in incident_events(ws, incident) if e.type == "note.added"]
     assert notes == ["Five seeds, one /16"]
+
+
+def test_one_runner_per_incident(ws: Workspace) -> None:
+    from ircli.errors import RefusedError
+    from ircli.services.runlock import run_lock
+
+    incident, _ = start_run(ws, "distillation", title="Two terminals", inputs={"seeds": "a"})
+    with run_lock(ws, incident), pytest.raises(RefusedError, match="another ircli is running"):
+        advance(ws, incident, AnswersResponder())
+    assert RECORDER.calls == []  # nothing ran while the other runner held the incident
+    assert advance(ws, incident, AnswersResponder()).waiting  # released: runs normally
