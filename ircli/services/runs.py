@@ -23,9 +23,9 @@ from ircli.playbooks.engine import (
     next_move,
     render_instructions,
 )
+from ircli.playbooks.forms import coerce_form, form_defaults, missing_fields
 from ircli.playbooks.model import Playbook, Step
 from ircli.services.decisions import record_decision
-from ircli.services.forms import coerce_form, form_defaults, missing_fields
 from ircli.services.incidents import open_incident, resolve_incident_id
 from ircli.services.playbooks import load_playbook
 from ircli.services.responders import DecisionInput, NoResponder, Responder
