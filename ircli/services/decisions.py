@@ -112,6 +112,13 @@ def record_decision(
                     "required": step.approvals.required,
                     "from": list(step.approvals.allowed),
                     "summary": f"{step.title}: {chosen.label} — {rationale}"[:2000],
+                    "details": {
+                        "decision": {
+                            "option": option,
+                            "rationale": rationale,
+                            "evidence": evidence_ids,
+                        }
+                    },
                 },
             )
         )

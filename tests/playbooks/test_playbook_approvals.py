@@ -120,6 +120,11 @@ def test_approval_of_a_superseded_decision_does_not_count(
     (tmp_path / "ircli.toml").write_text('[policies.roles]\nleads = ["bob", "carol"]\n')
     listed = json.loads(ircli("approvals", "--json").out)
     assert [(p["incident"], p["step"], p["missing"]) for p in listed] == [(incident, "scope", 2)]
+    assert listed[0]["details"]["decision"] == {
+        "option": "narrow",
+        "rationale": "Only the seeds: two are eval partners",
+        "evidence": [],
+    }
     current = listed[0]["subject"]
     stale = ircli("--as", "carol", "approve", incident, "scope", "--subject", first_subject)
     assert stale.code == 12 and "changed after you reviewed it" in stale.err
@@ -154,6 +159,8 @@ def test_action_approvals_bind_to_the_preview(ws: Workspace, answers_file: Path)
     outcome = advance(ws, incident, AnswersResponder(answers))
     assert outcome.waiting and outcome.waiting["step"] == "contain"
     first = approval_status(ws, incident, "contain").subject
+    [pending] = pending_approvals(ws)
+    assert pending.details["preview"]["targets"] == ["acct-1", "acct-2"]  # what approvers review
     approve(_as(ws, "bob"), incident, "contain")
     # The target list changes before the second approval (new subject accounts):
     from ircli.services.incidents import add_subjects
