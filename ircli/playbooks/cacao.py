@@ -191,8 +191,16 @@ def from_cacao(document: Any, *, source: str = "<cacao>") -> Playbook:
     if not isinstance(workflow, dict) or not isinstance(start, str) or start not in workflow:
         raise ValidationError(f"{source}: the CACAO playbook has no usable workflow/workflow_start")
     reader = _Reader(workflow, source)
-    data = reader.read(start, document)
-    text = playbook_yaml_data(data)
+    try:
+        data = reader.read(start, document)
+        text = playbook_yaml_data(data)
+    except (AttributeError, TypeError, KeyError, ValueError, yaml.YAMLError) as exc:
+        # A structure this reader does not expect (a list where a mapping belongs, …).
+        raise ValidationError(
+            f"{source}: the CACAO playbook has an unexpected structure ({type(exc).__name__}: "
+            f"{str(exc)[:120]})",
+            hint="check it against the CACAO 2.0 schemas",
+        ) from None
     try:
         return load_playbook_text(text, source)
     except PlaybookInvalid as exc:
@@ -218,7 +226,8 @@ class _Reader:
         return node
 
     def ext(self, node: dict[str, Any]) -> dict[str, Any]:
-        found = (node.get("step_extensions") or {}).get(EXTENSION_ID)
+        extensions = node.get("step_extensions")
+        found = extensions.get(EXTENSION_ID) if isinstance(extensions, dict) else None
         return found if isinstance(found, dict) else {}
 
     def main_nodes(self, start: str) -> Iterator[str]:
@@ -276,19 +285,21 @@ class _Reader:
         out["steps"] = steps
         return out
 
-    def resolve(self, node_id: Any) -> tuple[str, str | None]:
+    def resolve(self, node_id: Any, depth: int = 0) -> tuple[str, str | None]:
         """The ircli step a CACAO pointer leads to, and the condition in front of it."""
+        if depth > 16:
+            raise ValidationError(f"{self.source}: conditions point at each other in a loop")
         node = self.node(node_id)
         kind = node.get("type")
         if kind == "end":
             return END, None
         if kind == "if-condition":
-            target, _ = self.resolve(node.get("on_true"))
+            target, _ = self.resolve(node.get("on_true"), depth + 1)
             return target, str(node.get("condition", ""))
         if node_id in self.names:
             return self.names[node_id], None
         if kind == "start":
-            return self.resolve(node.get("on_completion"))
+            return self.resolve(node.get("on_completion"), depth + 1)
         raise ValidationError(
             f"{self.source}: cannot follow CACAO step {str(node_id)[:80]!r} ({kind})"
         )
