@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from playbook_handlers import RECORDER, FakeHandler
 
 from ircli.errors import ExternalServiceError, ValidationError
@@ -465,3 +467,61 @@ def test_one_runner_per_incident(ws: Workspace) -> None:
         advance(ws, incident, AnswersResponder())
     assert RECORDER.calls == []  # nothing ran while the other runner held the incident
     assert advance(ws, incident, AnswersResponder()).waiting  # released: runs normally
+
+
+_ANSWER_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.text(max_size=10),
+        st.sampled_from(["campaign", "14d", "acct-1,acct-2", "legal", "more-evidence"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "option",
+                    "rationale",
+                    "evidence",
+                    "seeds",
+                    "window",
+                    "ticked",
+                    "summary",
+                    "text",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.dictionaries(
+        st.sampled_from(["intake", "exculpatory", "classify", "notify", "close", "contain"]),
+        _ANSWER_VALUES,
+        max_size=5,
+    )
+)
+def test_random_answers_give_clear_errors_only(
+    tmp_path_factory: pytest.TempPathFactory, answers: dict[str, Any]
+) -> None:
+    from ircli.config import Config
+    from ircli.errors import IrcliError
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    ws = Workspace(folder / "store.db", Config(), "alice")
+    try:
+        incident, _ = start_run(ws, "distillation", title="fuzz")
+        outcome = advance(ws, incident, AnswersResponder(answers))
+        assert outcome.status in ("waiting-for-input", "waiting-for-approval", "completed")
+    except IrcliError:
+        pass
+    finally:
+        ws.close()
