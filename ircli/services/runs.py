@@ -87,17 +87,16 @@ def start_run(
     title: str | None = None,
     inputs: Mapping[str, Any] | None = None,
 ) -> tuple[str, str]:
-    """Start ``ref`` on an incident (a new one when only ``title`` is given), or find the
-    run to resume. Returns ``(incident, message)``."""
+    """Start ``ref`` on an incident (a new one, titled ``title`` or after the playbook,
+    when no ``incident`` is given), or find the run to resume. Returns
+    ``(incident, message)``."""
     playbook = load_playbook(ws, ref)
     inputs = dict(inputs or {})
     source = _explicit_source(ws, ref)
     if incident is None:
-        if not title:
-            raise ValidationError(
-                "say which incident to run on",
-                hint="--incident INC-0007, or --title '...' for a new one",
-            )
+        # Automation often just says `ircli run distillation --input seeds=...`: a new
+        # incident named after the playbook.
+        title = title or playbook.title
         subjects = inputs.get("seeds", [])
         state = open_incident(
             ws,

@@ -156,12 +156,16 @@ def test_without_answers_the_run_stops_at_the_first_human_step(ircli) -> None:  
 
 
 def test_a_form_with_missing_required_values_waits_and_says_which(ircli) -> None:  # type: ignore[no-untyped-def]
-    result = ircli("run", "distillation", "--title", "No seeds", "--non-interactive")
+    # No --incident and no --title: a new incident named after the playbook (DESIGN journey 2).
+    result = ircli("run", "distillation", "--non-interactive")
     assert result.code == 10
     waiting = json.loads(result.out)["waiting_for"]
     assert waiting["step"] == "intake"
     assert waiting["missing"] == ["seeds"]
     assert {f["name"] for f in waiting["fields"]} == {"seeds", "window", "alert", "severity"}
+    shown = json.loads(ircli("incident", "show", "1", "--json").out)
+    assert shown["title"] == "Adversarial distillation campaign"
+    assert shown["playbook"] == "distillation"
 
 
 def test_invalid_form_answers_are_one_clear_error(ircli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
