@@ -218,6 +218,7 @@ class _Reader:
         self.names: dict[str, str] = {}
 
     def node(self, node_id: Any) -> dict[str, Any]:
+        """The workflow step with this id (a readable error if there is none)."""
         node = self.workflow.get(node_id) if isinstance(node_id, str) else None
         if not isinstance(node, dict):
             raise ValidationError(
@@ -226,6 +227,7 @@ class _Reader:
         return node
 
     def ext(self, node: dict[str, Any]) -> dict[str, Any]:
+        """ircli's step extension of a CACAO step (empty for foreign playbooks)."""
         extensions = node.get("step_extensions")
         found = extensions.get(EXTENSION_ID) if isinstance(extensions, dict) else None
         return found if isinstance(found, dict) else {}
@@ -255,6 +257,7 @@ class _Reader:
                 queue.extend(v for v in cases.values() if isinstance(v, str))
 
     def read(self, start: str, document: dict[str, Any]) -> dict[str, Any]:
+        """The playbook data (as YAML would hold it) of the whole document."""
         mains = list(self.main_nodes(start))
         if not mains:
             raise ValidationError(f"{self.source}: the CACAO workflow has no action steps")
@@ -305,6 +308,7 @@ class _Reader:
         )
 
     def step(self, node_id: str, following: str | None) -> dict[str, Any]:
+        """One ircli step from a CACAO action or playbook-action (and its switch/condition)."""
         node = self.node(node_id)
         ext = dict(self.ext(node))
         step_id = self.names[node_id]

@@ -273,10 +273,12 @@ class _Checker:
         self.ids: list[str] = [s["id"] for _, s in self.steps if isinstance(s.get("id"), str)]
 
     def add(self, path: Path, message: str, *, key: bool = False) -> None:
+        """Record a problem at the position of ``path`` (of its key with ``key``)."""
         line, col = self.positions.of(path, key=key)
         self.problems.append(Problem(self.file, line, col, message))
 
     def target(self, path: Path, name: Any) -> None:
+        """Check that ``name`` is a step id or ``end``."""
         if not isinstance(name, str) or name == END or name in self.ids:
             return
         close = difflib.get_close_matches(name, self.ids, n=1)
@@ -419,6 +421,7 @@ def _check_loops(check: _Checker) -> None:
     stack: list[str] = []
 
     def visit(node: str) -> bool:
+        """Depth-first search; True once an unbounded cycle was reported."""
         state[node] = 1
         stack.append(node)
         for target, path in edges.get(node, []):

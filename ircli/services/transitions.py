@@ -60,6 +60,7 @@ def completion_events(
     outputs: dict[str, Any],
     option: str | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
+    """The events that complete ``step`` (and the playbook, when ``nxt`` is the end)."""
     payload: dict[str, Any] = {
         "playbook": playbook.name,
         "step": step.id,
