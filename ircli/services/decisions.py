@@ -82,7 +82,9 @@ def record_decision(
         "rationale": rationale,
         "evidence": evidence_ids,
     }
-    subject = approval_subject(decided)
+    # The decider is part of what is approved: the same words recorded by someone else
+    # are another person's decision and need their own approvals.
+    subject = approval_subject({**decided, "by": ws.actor})
     previous = status.decision
     if (
         previous is not None

@@ -204,3 +204,18 @@ def test_roles_config_is_validated(tmp_path: Path, gate: Path, clock) -> None:  
     record_decision(bad, incident, "scope", "wide", "r")
     with pytest.raises(ConfigError, match=r"policies\.roles\.leads must be a list"):
         approve(_as(bad, "bob"), incident, "scope")
+
+
+def test_a_decision_re_recorded_by_someone_else_needs_new_approvals(
+    tmp_path: Path, gate: Path, team: Config, clock
+) -> None:  # type: ignore[no-untyped-def]
+    alice = Workspace(tmp_path / "store.db", team, "alice", clock)
+    incident = _started(alice, gate)
+    record_decision(alice, incident, "scope", "wide", "same words")
+    approve(_as(alice, "bob"), incident, "scope")
+    # carol records the very same decision: it is now hers, and bob's approval was for alice's.
+    record_decision(_as(alice, "carol"), incident, "scope", "wide", "same words")
+    status = approval_status(alice, incident, "scope")
+    assert status.requester == "carol" and status.granted_by == []
+    with pytest.raises(RefusedError, match="cannot also approve"):
+        approve(_as(alice, "carol"), incident, "scope")
