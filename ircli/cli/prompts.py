@@ -8,8 +8,7 @@ import click
 
 from ircli.cli.output import info
 from ircli.core.text import inert
-from ircli.services.answers import AnswersResponder
-from ircli.services.forms import coerce_value
+from ircli.services.answers import AnswersResponder, coerce_value
 from ircli.services.responders import DecisionInput
 
 

@@ -35,7 +35,7 @@ def _parse_inputs(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.command()
 @click.argument("playbook")
 @click.option("--incident", "incident_id", metavar="INC", help="Run on (or resume) this incident.")
-@click.option("--title", help="Open a new incident with this title and run on it.")
+@click.option("--title", help="Title of the new incident (default: the playbook's title).")
 @click.option(
     "--input",
     "inputs",
@@ -68,6 +68,8 @@ def run(
     as_json: bool,
 ) -> int:
     """Run a playbook on an incident, or resume its run.
+
+    Without --incident, a new incident is opened (--title names it).
 
     Automated steps run; forms, checklists and decisions come from --answers, from
     prompts (--plain, or a terminal) or stop the run. A stopped run exits with 10

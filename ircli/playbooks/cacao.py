@@ -191,8 +191,16 @@ def from_cacao(document: Any, *, source: str = "<cacao>") -> Playbook:
     if not isinstance(workflow, dict) or not isinstance(start, str) or start not in workflow:
         raise ValidationError(f"{source}: the CACAO playbook has no usable workflow/workflow_start")
     reader = _Reader(workflow, source)
-    data = reader.read(start, document)
-    text = playbook_yaml_data(data)
+    try:
+        data = reader.read(start, document)
+        text = playbook_yaml_data(data)
+    except (AttributeError, TypeError, KeyError, ValueError, yaml.YAMLError) as exc:
+        # A structure this reader does not expect (a list where a mapping belongs, …).
+        raise ValidationError(
+            f"{source}: the CACAO playbook has an unexpected structure ({type(exc).__name__}: "
+            f"{str(exc)[:120]})",
+            hint="check it against the CACAO 2.0 schemas",
+        ) from None
     try:
         return load_playbook_text(text, source)
     except PlaybookInvalid as exc:
@@ -210,6 +218,7 @@ class _Reader:
         self.names: dict[str, str] = {}
 
     def node(self, node_id: Any) -> dict[str, Any]:
+        """The workflow step with this id (a readable error if there is none)."""
         node = self.workflow.get(node_id) if isinstance(node_id, str) else None
         if not isinstance(node, dict):
             raise ValidationError(
@@ -218,7 +227,9 @@ class _Reader:
         return node
 
     def ext(self, node: dict[str, Any]) -> dict[str, Any]:
-        found = (node.get("step_extensions") or {}).get(EXTENSION_ID)
+        """ircli's step extension of a CACAO step (empty for foreign playbooks)."""
+        extensions = node.get("step_extensions")
+        found = extensions.get(EXTENSION_ID) if isinstance(extensions, dict) else None
         return found if isinstance(found, dict) else {}
 
     def main_nodes(self, start: str) -> Iterator[str]:
@@ -246,6 +257,7 @@ class _Reader:
                 queue.extend(v for v in cases.values() if isinstance(v, str))
 
     def read(self, start: str, document: dict[str, Any]) -> dict[str, Any]:
+        """The playbook data (as YAML would hold it) of the whole document."""
         mains = list(self.main_nodes(start))
         if not mains:
             raise ValidationError(f"{self.source}: the CACAO workflow has no action steps")
@@ -276,24 +288,27 @@ class _Reader:
         out["steps"] = steps
         return out
 
-    def resolve(self, node_id: Any) -> tuple[str, str | None]:
+    def resolve(self, node_id: Any, depth: int = 0) -> tuple[str, str | None]:
         """The ircli step a CACAO pointer leads to, and the condition in front of it."""
+        if depth > 16:
+            raise ValidationError(f"{self.source}: conditions point at each other in a loop")
         node = self.node(node_id)
         kind = node.get("type")
         if kind == "end":
             return END, None
         if kind == "if-condition":
-            target, _ = self.resolve(node.get("on_true"))
+            target, _ = self.resolve(node.get("on_true"), depth + 1)
             return target, str(node.get("condition", ""))
         if node_id in self.names:
             return self.names[node_id], None
         if kind == "start":
-            return self.resolve(node.get("on_completion"))
+            return self.resolve(node.get("on_completion"), depth + 1)
         raise ValidationError(
             f"{self.source}: cannot follow CACAO step {str(node_id)[:80]!r} ({kind})"
         )
 
     def step(self, node_id: str, following: str | None) -> dict[str, Any]:
+        """One ircli step from a CACAO action or playbook-action (and its switch/condition)."""
         node = self.node(node_id)
         ext = dict(self.ext(node))
         step_id = self.names[node_id]

@@ -273,10 +273,12 @@ class _Checker:
         self.ids: list[str] = [s["id"] for _, s in self.steps if isinstance(s.get("id"), str)]
 
     def add(self, path: Path, message: str, *, key: bool = False) -> None:
+        """Record a problem at the position of ``path`` (of its key with ``key``)."""
         line, col = self.positions.of(path, key=key)
         self.problems.append(Problem(self.file, line, col, message))
 
     def target(self, path: Path, name: Any) -> None:
+        """Check that ``name`` is a step id or ``end``."""
         if not isinstance(name, str) or name == END or name in self.ids:
             return
         close = difflib.get_close_matches(name, self.ids, n=1)
@@ -330,6 +332,8 @@ def _check_step(check: _Checker, i: int, step: dict[str, Any]) -> None:
     if isinstance(fields, list):
         _unique(check, base, "fields", fields, "name", "field name")
         for j, fld in enumerate(fields):
+            if isinstance(fld, dict) and fld.get("default") is not None:
+                _check_default(check, (*base, "fields", j, "default"), fld)
             if isinstance(fld, dict) and fld.get("type") == "choice" and not fld.get("choices"):
                 check.add(
                     (*base, "fields", j),
@@ -352,6 +356,24 @@ def _check_step(check: _Checker, i: int, step: dict[str, Any]) -> None:
             )
     if step.get("kind") == "playbook" and step.get("playbook") == check.data.get("playbook"):
         check.add((*base, "playbook"), f"{_path_text(base)}: a playbook cannot hand off to itself")
+
+
+def _check_default(check: _Checker, path: Path, fld: dict[str, Any]) -> None:
+    from ircli.playbooks.forms import coerce_value
+    from ircli.playbooks.model import Field
+
+    try:
+        spec = Field(
+            name=str(fld.get("name")),
+            label="",
+            type=str(fld.get("type")),
+            choices=tuple(str(c) for c in fld.get("choices") or ()),
+            min=fld.get("min") if isinstance(fld.get("min"), int | float) else None,
+            max=fld.get("max") if isinstance(fld.get("max"), int | float) else None,
+        )
+        coerce_value(spec, fld["default"])
+    except (ValueError, TypeError) as exc:
+        check.add(path, f"{_path_text(path)}: {exc}")
 
 
 def _unique(check: _Checker, base: Path, key: str, items: list[Any], attr: str, what: str) -> None:
@@ -399,6 +421,7 @@ def _check_loops(check: _Checker) -> None:
     stack: list[str] = []
 
     def visit(node: str) -> bool:
+        """Depth-first search; True once an unbounded cycle was reported."""
         state[node] = 1
         stack.append(node)
         for target, path in edges.get(node, []):

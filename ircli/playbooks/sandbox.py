@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import nodes
-from jinja2.exceptions import SecurityError, TemplateError, TemplateSyntaxError
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 ROOT_NAMES = frozenset({"inputs", "steps", "incident", "analysis", "vars"})
@@ -182,7 +182,12 @@ def _check(source: str, *, expression: bool) -> list[str]:
             tree = env.parse(source)
     except TemplateSyntaxError as exc:
         return [f"syntax error: {exc.message}"]
-    return list(_problems(tree))
+    except RecursionError:
+        return ["is nested too deeply"]
+    try:
+        return list(_problems(tree))
+    except RecursionError:
+        return ["is nested too deeply"]
 
 
 def _problems(tree: nodes.Node) -> Iterator[str]:
@@ -267,10 +272,10 @@ def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
     try:
         compiled = sandbox().compile_expression(source, undefined_to_none=True)
         return compiled(**_roots(variables))
-    except (SecurityError, TemplateError, ArithmeticError, TypeError, ValueError) as exc:
-        raise ExpressionError(f"expression {source!r} failed: {exc}") from None
     except RecursionError:
         raise ExpressionError(f"expression {source!r} is too deeply nested") from None
+    except Exception as exc:  # whatever a playbook's expression does wrong is the playbook's error
+        raise ExpressionError(f"expression {source!r} failed: {exc}") from None
 
 
 def render(source: str, variables: Mapping[str, Any]) -> str:
@@ -280,10 +285,10 @@ def render(source: str, variables: Mapping[str, Any]) -> str:
         raise ExpressionError(f"template: {problems[0]}")
     try:
         text = sandbox().from_string(source).render(**_roots(variables))
-    except (SecurityError, TemplateError, ArithmeticError, TypeError, ValueError) as exc:
-        raise ExpressionError(f"template failed: {exc}") from None
     except RecursionError:
         raise ExpressionError("template is too deeply nested") from None
+    except Exception as exc:  # whatever a playbook's template does wrong is the playbook's error
+        raise ExpressionError(f"template failed: {exc}") from None
     if len(text) > MAX_OUTPUT:
         raise ExpressionError(f"template output is {len(text)} characters; at most {MAX_OUTPUT}")
     return text

@@ -27,9 +27,11 @@ from typing import Any
 import yaml
 
 from ircli.errors import NotFoundError, ValidationError
+from ircli.playbooks.forms import coerce_value, missing_fields
 from ircli.playbooks.model import Option, Step
-from ircli.services.forms import missing_fields
 from ircli.services.responders import DecisionInput
+
+__all__ = ["AnswersResponder", "coerce_value", "read_answers"]
 
 MAX_ANSWERS_BYTES = 5_000_000
 

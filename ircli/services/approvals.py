@@ -58,7 +58,11 @@ def request_approval(
     *,
     extra: dict[str, Any] | None = None,
 ) -> Event:
-    """Ask for ``rule.required`` approvals of ``subject`` on ``step``; the actor is the requester."""
+    """Ask for ``rule.required`` approvals of ``subject`` on ``step``; the actor is the requester.
+
+    ``extra`` adds keys to the request's payload; ``{"details": {...}}`` is shown to
+    approvers by :func:`pending_approvals` (e.g. the preview whose hash ``subject`` is).
+    """
     incident = resolve_incident_id(ws, incident)
     payload: dict[str, Any] = dict(extra or {})
     payload.update(
@@ -166,6 +170,8 @@ class PendingApproval:
     allowed: list[str]
     subject: str
     requested_at: str
+    details: dict[str, Any]
+    """What is to be approved (a decision, a preview), as the requester recorded it."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (the ``ircli approvals --json`` contract)."""
@@ -181,6 +187,7 @@ class PendingApproval:
             "from": list(self.allowed),
             "subject": self.subject,
             "requested_at": self.requested_at,
+            "details": self.details,
         }
 
 
@@ -213,6 +220,7 @@ def pending_approvals(ws: Workspace) -> list[PendingApproval]:
                     allowed=[str(x) for x in request.payload.get("from", [])],
                     subject=state.subject or "",
                     requested_at=request.ts,
+                    details=dict(request.payload.get("details") or {}),
                 )
             )
     return out

@@ -82,7 +82,9 @@ def record_decision(
         "rationale": rationale,
         "evidence": evidence_ids,
     }
-    subject = approval_subject(decided)
+    # The decider is part of what is approved: the same words recorded by someone else
+    # are another person's decision and need their own approvals.
+    subject = approval_subject({**decided, "by": ws.actor})
     previous = status.decision
     if (
         previous is not None
@@ -112,6 +114,13 @@ def record_decision(
                     "required": step.approvals.required,
                     "from": list(step.approvals.allowed),
                     "summary": f"{step.title}: {chosen.label} — {rationale}"[:2000],
+                    "details": {
+                        "decision": {
+                            "option": option,
+                            "rationale": rationale,
+                            "evidence": evidence_ids,
+                        }
+                    },
                 },
             )
         )

@@ -23,12 +23,13 @@ from ircli.playbooks.engine import (
     next_move,
     render_instructions,
 )
+from ircli.playbooks.forms import coerce_form, form_defaults, missing_fields
 from ircli.playbooks.model import Playbook, Step
 from ircli.services.decisions import record_decision
-from ircli.services.forms import coerce_form, form_defaults, missing_fields
 from ircli.services.incidents import open_incident, resolve_incident_id
 from ircli.services.playbooks import load_playbook
 from ircli.services.responders import DecisionInput, NoResponder, Responder
+from ircli.services.runlock import run_lock
 from ircli.services.runstate import run_state, start_payload
 from ircli.services.steps import Progress
 from ircli.services.transitions import MOVES, append_transition, completion_events
@@ -86,17 +87,16 @@ def start_run(
     title: str | None = None,
     inputs: Mapping[str, Any] | None = None,
 ) -> tuple[str, str]:
-    """Start ``ref`` on an incident (a new one when only ``title`` is given), or find the
-    run to resume. Returns ``(incident, message)``."""
+    """Start ``ref`` on an incident (a new one, titled ``title`` or after the playbook,
+    when no ``incident`` is given), or find the run to resume. Returns
+    ``(incident, message)``."""
     playbook = load_playbook(ws, ref)
     inputs = dict(inputs or {})
     source = _explicit_source(ws, ref)
     if incident is None:
-        if not title:
-            raise ValidationError(
-                "say which incident to run on",
-                hint="--incident INC-0007, or --title '...' for a new one",
-            )
+        # Automation often just says `ircli run distillation --input seeds=...`: a new
+        # incident named after the playbook.
+        title = title or playbook.title
         subjects = inputs.get("seeds", [])
         state = open_incident(
             ws,
@@ -160,10 +160,24 @@ def advance(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> RunOutcome:
-    """Run every step that can run now; stop at the end or at the first step that waits."""
+    """Run every step that can run now; stop at the end or at the first step that waits.
+
+    Only one process advances an incident's run at a time (:func:`run_lock`).
+    """
     incident = resolve_incident_id(ws, incident)
-    responder = responder or NoResponder()
-    cancel = cancel or threading.Event()
+    with run_lock(ws, incident):
+        return _advance(
+            ws, incident, responder or NoResponder(), progress, cancel or threading.Event()
+        )
+
+
+def _advance(
+    ws: Workspace,
+    incident: str,
+    responder: Responder,
+    progress: Progress | None,
+    cancel: threading.Event,
+) -> RunOutcome:
     moves: list[str] = []
     for _ in range(MAX_MOVES):
         if cancel.is_set():

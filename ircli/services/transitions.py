@@ -60,6 +60,7 @@ def completion_events(
     outputs: dict[str, Any],
     option: str | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
+    """The events that complete ``step`` (and the playbook, when ``nxt`` is the end)."""
     payload: dict[str, Any] = {
         "playbook": playbook.name,
         "step": step.id,
@@ -138,7 +139,7 @@ def _context(
     return ctx
 
 
-def _subject(playbook: Playbook, run: RunState, ctx: StepContext) -> tuple[str, str]:
+def _subject(playbook: Playbook, run: RunState, ctx: StepContext) -> tuple[str, str, Any]:
     """What approvers of a handler step approve: its preview (or parameters), hashed."""
     step = ctx.step
     handler = get_handler(step.uses or "")
@@ -146,7 +147,7 @@ def _subject(playbook: Playbook, run: RunState, ctx: StepContext) -> tuple[str, 
     shown = preview(ctx) if callable(preview) else {"params": ctx.params}
     value = {"playbook": playbook.name, "step": step.id, "visit": run.visit, "preview": shown}
     summary = f"{step.title} ({step.uses})"
-    return approval_subject(value), summary
+    return approval_subject(value), summary, shown
 
 
 def _request(
@@ -160,8 +161,10 @@ def _request(
     step = move.step
     assert step is not None and step.approvals is not None
     ctx = _context(ws, run, step, progress, cancel)
-    subject, summary = _subject(playbook, run, ctx)
+    subject, summary, shown = _subject(playbook, run, ctx)
     rule = ApprovalRule(step.approvals.required, step.approvals.allowed)
+    # What is approved goes into the journal with the request, so approvers review
+    # exactly the preview whose hash they approve (ircli approvals --json shows it).
     request_approval(
         ws,
         run.incident,
@@ -169,7 +172,7 @@ def _request(
         subject,
         rule,
         summary,
-        extra={"playbook": playbook.name, "visit": run.visit},
+        extra={"playbook": playbook.name, "visit": run.visit, "details": {"preview": shown}},
     )
 
 
@@ -189,7 +192,7 @@ def _run_handler(
     approval = status.approval
     # Re-check what was approved before starting (not when resuming a step already started).
     if step.approvals is not None and approval is not None and status.state != "running":
-        subject, _ = _subject(playbook, run, ctx)
+        subject, _, _ = _subject(playbook, run, ctx)
         if subject != approval.subject:
             # What would be done changed since it was approved: ask again.
             _request(ws, playbook, run, move, progress, cancel)

@@ -120,6 +120,11 @@ def test_approval_of_a_superseded_decision_does_not_count(
     (tmp_path / "ircli.toml").write_text('[policies.roles]\nleads = ["bob", "carol"]\n')
     listed = json.loads(ircli("approvals", "--json").out)
     assert [(p["incident"], p["step"], p["missing"]) for p in listed] == [(incident, "scope", 2)]
+    assert listed[0]["details"]["decision"] == {
+        "option": "narrow",
+        "rationale": "Only the seeds: two are eval partners",
+        "evidence": [],
+    }
     current = listed[0]["subject"]
     stale = ircli("--as", "carol", "approve", incident, "scope", "--subject", first_subject)
     assert stale.code == 12 and "changed after you reviewed it" in stale.err
@@ -154,6 +159,8 @@ def test_action_approvals_bind_to_the_preview(ws: Workspace, answers_file: Path)
     outcome = advance(ws, incident, AnswersResponder(answers))
     assert outcome.waiting and outcome.waiting["step"] == "contain"
     first = approval_status(ws, incident, "contain").subject
+    [pending] = pending_approvals(ws)
+    assert pending.details["preview"]["targets"] == ["acct-1", "acct-2"]  # what approvers review
     approve(_as(ws, "bob"), incident, "contain")
     # The target list changes before the second approval (new subject accounts):
     from ircli.services.incidents import add_subjects
@@ -197,3 +204,18 @@ def test_roles_config_is_validated(tmp_path: Path, gate: Path, clock) -> None:  
     record_decision(bad, incident, "scope", "wide", "r")
     with pytest.raises(ConfigError, match=r"policies\.roles\.leads must be a list"):
         approve(_as(bad, "bob"), incident, "scope")
+
+
+def test_a_decision_re_recorded_by_someone_else_needs_new_approvals(
+    tmp_path: Path, gate: Path, team: Config, clock
+) -> None:  # type: ignore[no-untyped-def]
+    alice = Workspace(tmp_path / "store.db", team, "alice", clock)
+    incident = _started(alice, gate)
+    record_decision(alice, incident, "scope", "wide", "same words")
+    approve(_as(alice, "bob"), incident, "scope")
+    # carol records the very same decision: it is now hers, and bob's approval was for alice's.
+    record_decision(_as(alice, "carol"), incident, "scope", "wide", "same words")
+    status = approval_status(alice, incident, "scope")
+    assert status.requester == "carol" and status.granted_by == []
+    with pytest.raises(RefusedError, match="cannot also approve"):
+        approve(_as(alice, "carol"), incident, "scope")

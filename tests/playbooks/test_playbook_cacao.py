@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ircli.playbooks.cacao import cacao_problems, from_cacao, to_cacao
 from ircli.playbooks.loader import load_playbook_file
@@ -175,4 +178,46 @@ def test_foreign_conditions_that_are_not_expressions_are_named(tmp_path: Path) -
     condition = next(v for v in document["workflow"].values() if v["type"] == "if-condition")
     condition["condition"] = "[ipv4-addr:value = '198.51.100.1']"
     with pytest.raises(ValidationError, match="does not translate to a valid ircli playbook"):
+        from_cacao(document)
+
+
+_JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_cacao_imports_give_only_validation_errors(data: st.DataObject) -> None:
+    from ircli.errors import ValidationError
+
+    document = to_cacao(
+        load_playbook_file(shipped_dir() / "ratelimit-evasion.yaml"), created=CREATED
+    )
+    workflow = document["workflow"]
+    for _ in range(data.draw(st.integers(1, 3))):
+        target = data.draw(st.sampled_from([document, *workflow.values()]))
+        key = data.draw(
+            st.sampled_from(
+                [
+                    "type",
+                    "on_completion",
+                    "on_true",
+                    "cases",
+                    "step_extensions",
+                    "name",
+                    "workflow_start",
+                    "commands",
+                    "condition",
+                    "description",
+                    "switch",
+                ]
+            )
+        )
+        target[key] = data.draw(st.one_of(_JSON, st.sampled_from(list(workflow))))
+    with contextlib.suppress(ValidationError):
         from_cacao(document)

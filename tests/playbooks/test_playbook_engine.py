@@ -130,3 +130,13 @@ def test_help_does_not_load_the_playbook_machinery() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip() == ""
+
+
+def test_the_playbook_layer_imports_no_outer_layer() -> None:
+    code = (
+        "import sys, ircli.playbooks.engine, ircli.playbooks.loader, ircli.playbooks.cacao, "
+        "ircli.playbooks.forms, ircli.playbooks.journal;"
+        "print(','.join(m for m in sys.modules if m.startswith(('ircli.services', 'ircli.store', 'ircli.cli', 'ircli.evidence'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

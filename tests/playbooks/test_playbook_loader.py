@@ -190,6 +190,19 @@ BROKEN = [
         "steps[0].items: expected a list, got text",
     ),
     (
+        "default outside the choices",
+        _steps("""
+            - id: a
+              kind: form
+              title: A
+              instructions: Fill it in.
+              fields:
+                - {name: sev, label: Severity, type: choice, choices: [sev1, sev2], default: sev9}
+        """),
+        "9:84",
+        "steps[0].fields[0].default: 'sev9' is not one of sev1, sev2",
+    ),
+    (
         "duplicate key",
         _steps("""
             - id: a

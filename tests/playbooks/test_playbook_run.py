@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from playbook_handlers import RECORDER, FakeHandler
 
 from ircli.errors import ExternalServiceError, ValidationError
@@ -154,12 +156,16 @@ def test_without_answers_the_run_stops_at_the_first_human_step(ircli) -> None:  
 
 
 def test_a_form_with_missing_required_values_waits_and_says_which(ircli) -> None:  # type: ignore[no-untyped-def]
-    result = ircli("run", "distillation", "--title", "No seeds", "--non-interactive")
+    # No --incident and no --title: a new incident named after the playbook (DESIGN journey 2).
+    result = ircli("run", "distillation", "--non-interactive")
     assert result.code == 10
     waiting = json.loads(result.out)["waiting_for"]
     assert waiting["step"] == "intake"
     assert waiting["missing"] == ["seeds"]
     assert {f["name"] for f in waiting["fields"]} == {"seeds", "window", "alert", "severity"}
+    shown = json.loads(ircli("incident", "show", "1", "--json").out)
+    assert shown["title"] == "Adversarial distillation campaign"
+    assert shown["playbook"] == "distillation"
 
 
 def test_invalid_form_answers_are_one_clear_error(ircli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -454,3 +460,72 @@ def test_a_note_step_takes_the_responders_text(ws: Workspace, tmp_path: Path) ->
     assert done.status == "completed"
     notes = [e.payload["text"] for e in incident_events(ws, incident) if e.type == "note.added"]
     assert notes == ["Five seeds, one /16"]
+
+
+def test_one_runner_per_incident(ws: Workspace) -> None:
+    from ircli.errors import RefusedError
+    from ircli.services.runlock import run_lock
+
+    incident, _ = start_run(ws, "distillation", title="Two terminals", inputs={"seeds": "a"})
+    with run_lock(ws, incident), pytest.raises(RefusedError, match="another ircli is running"):
+        advance(ws, incident, AnswersResponder())
+    assert RECORDER.calls == []  # nothing ran while the other runner held the incident
+    assert advance(ws, incident, AnswersResponder()).waiting  # released: runs normally
+
+
+_ANSWER_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.text(max_size=10),
+        st.sampled_from(["campaign", "14d", "acct-1,acct-2", "legal", "more-evidence"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "option",
+                    "rationale",
+                    "evidence",
+                    "seeds",
+                    "window",
+                    "ticked",
+                    "summary",
+                    "text",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.dictionaries(
+        st.sampled_from(["intake", "exculpatory", "classify", "notify", "close", "contain"]),
+        _ANSWER_VALUES,
+        max_size=5,
+    )
+)
+def test_random_answers_give_clear_errors_only(
+    tmp_path_factory: pytest.TempPathFactory, answers: dict[str, Any]
+) -> None:
+    from ircli.config import Config
+    from ircli.errors import IrcliError
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    ws = Workspace(folder / "store.db", Config(), "alice")
+    try:
+        incident, _ = start_run(ws, "distillation", title="fuzz")
+        outcome = advance(ws, incident, AnswersResponder(answers))
+        assert outcome.status in ("waiting-for-input", "waiting-for-approval", "completed")
+    except IrcliError:
+        pass
+    finally:
+        ws.close()

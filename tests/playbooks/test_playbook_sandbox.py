@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ircli.playbooks import sandbox
 from ircli.playbooks.loader import playbook_problems
@@ -101,3 +104,69 @@ def test_template_output_is_bounded() -> None:
     assert sandbox.check_template(template) == []
     with pytest.raises(sandbox.ExpressionError, match="characters"):
         sandbox.render(template, VARS)
+
+
+_TOKENS = st.sampled_from(
+    [
+        "inputs",
+        "steps",
+        "analysis",
+        "vars",
+        "incident",
+        ".",
+        "[",
+        "]",
+        "(",
+        ")",
+        "'a'",
+        "'__'",
+        "__class__",
+        "_x",
+        "1",
+        "9",
+        "**",
+        "*",
+        "+",
+        "-",
+        "/",
+        "//",
+        "%",
+        " ",
+        "|",
+        "length",
+        "upper",
+        "attr",
+        "range",
+        "~",
+        "==",
+        "and",
+        "not",
+        "in",
+        "if",
+        "else",
+        ",",
+        "{",
+        "}",
+        ":",
+        "seeds",
+        "alert_accounts",
+        "10000000",
+        "lipsum",
+        "self",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TOKENS, max_size=12).map("".join))
+def test_random_expressions_only_ever_raise_expression_errors(source: str) -> None:
+    with contextlib.suppress(sandbox.ExpressionError):
+        sandbox.evaluate(source, VARS)
+    with contextlib.suppress(sandbox.ExpressionError):
+        sandbox.render("{{ " + source + " }}", VARS)
+
+
+def test_deeply_nested_expressions_are_refused_not_crashed() -> None:
+    assert sandbox.check_expression("(" * 5000 + "1" + ")" * 5000) == ["is nested too deeply"]
+    with pytest.raises(sandbox.ExpressionError):
+        sandbox.evaluate("(" * 900 + "1" + ")" * 900, VARS)
