@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -187,20 +188,49 @@ def test_identity_comes_from_config_then_os(tmp_path: Path, ircli) -> None:  # t
 
 
 def test_demo_runs_without_a_terminal(tmp_path: Path) -> None:
+    demo = tmp_path / "demo"
     result = subprocess.run(
-        [sys.executable, "-m", "ircli", "demo", "--dir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "ircli", "demo", "--dir", str(demo)],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        timeout=60,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "INC-0001" in result.stdout
+    assert (demo / "world" / "labels.parquet").is_file()
     again = subprocess.run(
-        [sys.executable, "-m", "ircli", "demo", "--dir", str(tmp_path / "demo"), "--json"],
+        [sys.executable, "-m", "ircli", "demo", "--dir", str(demo), "--json"],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
-        timeout=60,
+        timeout=300,
     )
-    assert json.loads(again.stdout)["incident"]["id"] == "INC-0001"  # idempotent
+    made = json.loads(again.stdout)
+    assert made["incident"]["id"] == "INC-0001"  # idempotent: the same incident again
+    assert made["waiting_for"] == "exculpatory"  # evidence, expansion, assessment done
+    assert made["incident"]["playbook"] == "distillation"
+    assert len(made["incident"]["subjects"]) == 3
+    # The relative store path in the demo's config resolves next to the config file.
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ircli",
+            "--config",
+            str(demo / "ircli.toml"),
+            "evidence",
+            "list",
+            "INC-0001",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "IRCLI_STORE"},
+    )
+    assert listed.returncode == 0, listed.stderr
+    items = json.loads(listed.stdout)
+    assert {i["table"] for i in items} == {"requests", "accounts"}
+    assert all(i["records"] > 0 for i in items)

@@ -21,30 +21,33 @@ from ircli.cli.output import emit_json, info, json_option
 @json_option
 @click.pass_context
 def demo(ctx: click.Context, directory: Path, as_json: bool) -> None:
-    """Create (once) a demo store with a sample incident and show it.
+    """Set up (once) the demo: a generated world, and a distillation incident ready to walk.
 
-    Subcommands work on the synthetic world of labelled logs (see `demo generate`).
+    Generates the tiny synthetic world in DIR/world, writes DIR/ircli.toml with file
+    sources on it, opens an incident from the distillation playbook with seed accounts
+    from one campaign and runs it until a responder is needed (evidence preserved,
+    cluster expanded and assessed). Subcommands work on synthetic worlds
+    (see `demo generate`).
     """
     if ctx.invoked_subcommand is not None:
         return
     from ircli.cli.context import Settings
-    from ircli.services.demo import demo_store_path, ensure_demo_incident
-    from ircli.services.incidents import incident_timeline
+    from ircli.services.demo import prepare_demo
 
     settings = ctx.find_object(Settings) or ctx.ensure_object(Settings)
-    if settings.store is None:
-        settings.store = str(demo_store_path(directory))
-    ws = settings.workspace()
-    state = ensure_demo_incident(ws)
+    made = prepare_demo(directory, actor=settings.actor, progress=info)
     if as_json:
-        emit_json({"store": str(ws.store_path), "incident": state.to_dict()})
+        emit_json(made.to_dict())
         return
-    info(f"demo store: {ws.store_path}")
+    state = made.incident
+    info(f"demo store: {made.store_path} (config {made.config_path})")
+    settings.store, settings.config = str(made.store_path), made.config_path
     ctx.invoke(_show(), incident_id=state.id, timeline=True, as_json=False)
-    entries = sum(1 for _ in incident_timeline(ws, state.id))
-    info(f"\n{state.id} has {entries} journal event(s). Try:")
-    info(f"  ircli --store {ws.store_path} note add {state.id} 'first look done'")
-    info(f"  ircli --store {ws.store_path} verify")
+    prefix = f"ircli --config {made.config_path}"
+    info(f"\n{state.id} waits at step '{made.waiting_for}'. Walk it:")
+    info(f"  {prefix} run distillation --incident {state.id} --plain")
+    info(f"  {prefix} analyze {state.id} --format table")
+    info(f"  {prefix} verify")
 
 
 def _show() -> click.Command:

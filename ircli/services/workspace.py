@@ -48,7 +48,10 @@ class Workspace:
         elif os.environ.get("IRCLI_STORE"):
             store_path = default_store_path()
         elif config.store.path:
+            # A relative path is relative to the config file, like every path in it.
             store_path = Path(config.store.path).expanduser()
+            if not store_path.is_absolute() and found is not None:
+                store_path = found.parent / store_path
         else:
             store_path = default_store_path()
         who = actor or config.responder or _os_user()
