@@ -230,5 +230,17 @@ def test_the_whole_distillation_journey(tmp_path: Path, medallion: Any, scim_ser
     # The journal and the evidence verify; the exported report is on disk.
     assert _cli(tmp_path, env, "verify").returncode == 0
     assert _cli(tmp_path, env, "evidence", "verify", "INC-0001").returncode == 0
-    exports = list((tmp_path / "store.files" / "exports").glob("INC-0001-export.html"))
-    assert exports and "INC-0001" in exports[0].read_text(encoding="utf-8")
+    export_step = [
+        e for e in shown["timeline"] if e["type"] == "step.completed" and "'export'" in e["message"]
+    ]
+    assert export_step, "the export step did not complete"
+    from ircli.store import Store
+
+    with Store(tmp_path / "store.db") as store:
+        done = [
+            e.payload["outputs"]
+            for e in store.events("INC-0001", types=["step.completed"])
+            if e.payload.get("step") == "export"
+        ]
+    report = Path(done[-1]["path"])
+    assert report.suffix == ".html" and "INC-0001" in report.read_text(encoding="utf-8")

@@ -326,13 +326,17 @@ def test_failed_handler_is_recorded_and_retried(ws: Workspace) -> None:
     assert verify(ws, incident).ok
 
 
-def test_missing_handler_is_a_clear_error(ircli) -> None:  # type: ignore[no-untyped-def]
-    from ircli.services.steps import unregister_handler
-
-    unregister_handler("evidence.pull")
-    result = ircli("run", "distillation", "--title", "x", "--input", "seeds=a", "--non-interactive")
-    assert result.code == 3
-    assert "no step handler named 'evidence.pull'" in result.err
+def test_missing_handler_is_a_clear_error(ircli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    playbook = tmp_path / "missing.yaml"
+    playbook.write_text(
+        "playbook: missing\nversion: 1\ntitle: A step whose handler is not installed\n"
+        "steps:\n  - id: pull\n    kind: collect\n    title: Pull\n"
+        "    instructions: Pull the logs.\n    uses: nowhere.missing\n",
+        encoding="utf-8",
+    )
+    result = ircli("run", str(playbook), "--title", "x", "--non-interactive")
+    assert result.code == 3, result.err
+    assert "no step handler named 'nowhere.missing'" in result.err
 
 
 def test_plain_mode_prompts_in_the_terminal(ircli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
