@@ -48,6 +48,17 @@ def test_every_command_has_help_text(ircli) -> None:  # type: ignore[no-untyped-
                 assert param.help, f"'ircli {path}' option {param.opts} has no help"
 
 
+def test_root_help_lists_each_command_with_its_own_help(ircli) -> None:  # type: ignore[no-untyped-def]
+    from ircli.cli.main import _COMMANDS
+
+    shown = ircli("--help").out
+    for name, (_target, short) in _COMMANDS.items():
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None
+        assert short == command.get_short_help_str(limit=300), f"stale help line for '{name}'"
+        assert name in shown
+
+
 def test_every_exit_code_is_documented_in_readme() -> None:
     text = README.read_text(encoding="utf-8")
     for code in ExitCode:

@@ -14,31 +14,61 @@ from ircli.cli.context import Settings
 from ircli.errors import IrcliError
 from ircli.exitcodes import ExitCode
 
-# Subcommands live in their own modules; listed here so `ircli --help` can show them.
-_COMMANDS = {
-    "incident": "ircli.cli.incident:incident",
-    "note": "ircli.cli.incident:note",
-    "verify": "ircli.cli.verify:verify",
-    "config": "ircli.cli.config:config",
-    "demo": "ircli.cli.demo:demo",
-    "run": "ircli.cli.run:run",
-    "decide": "ircli.cli.run:decide",
-    "approvals": "ircli.cli.approvals:approvals",
-    "approve": "ircli.cli.approvals:approve",
-    "reject": "ircli.cli.approvals:reject",
-    "playbook": "ircli.cli.playbook:playbook",
-    "evidence": "ircli.cli.evidence:evidence",
-    "auth": "ircli.cli.auth:auth",
-    "act": "ircli.cli.act:act",
-    "analyze": "ircli.cli.analyze:analyze",
-    "timeline": "ircli.cli.timeline:timeline",
-    "intel": "ircli.cli.intel:intel",
-    "report": "ircli.cli.report:report",
+# Subcommands live in their own modules, imported only when used. Each entry carries the
+# command's one-line help so that `ircli --help` lists them without importing any (a test
+# keeps these lines equal to the commands' own help).
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "incident": ("ircli.cli.incident:incident", "Open, list, show and close incidents."),
+    "note": ("ircli.cli.incident:note", "Add notes to an incident's journal."),
+    "verify": (
+        "ircli.cli.verify:verify",
+        "Re-walk the hash chain of one incident (or all) and report the first break.",
+    ),
+    "config": ("ircli.cli.config:config", "Show and check the configuration (ircli.toml)."),
+    "demo": (
+        "ircli.cli.demo:demo",
+        "Set up (once) the demo: a generated world, and a distillation incident ready to walk.",
+    ),
+    "run": ("ircli.cli.run:run", "Run a playbook on an incident, or resume its run."),
+    "decide": ("ircli.cli.run:decide", "Record a decision on a playbook's decision step."),
+    "approvals": (
+        "ircli.cli.approvals:approvals",
+        "List what waits for approval on open incidents.",
+    ),
+    "approve": (
+        "ircli.cli.approvals:approve",
+        "Approve a step's pending request as the acting responder (--as).",
+    ),
+    "reject": (
+        "ircli.cli.approvals:reject",
+        "Reject a step's pending request as the acting responder (--as).",
+    ),
+    "playbook": ("ircli.cli.playbook:playbook", "Find, check and convert playbooks."),
+    "evidence": (
+        "ircli.cli.evidence:evidence",
+        "Pull evidence from configured sources and prove it was not altered.",
+    ),
+    "auth": ("ircli.cli.auth:auth", "Store, check and forget the secrets sources and actions use."),
+    "act": ("ircli.cli.act:act", "Terminate accounts (or revoke keys) for STEP of incident INC."),
+    "analyze": (
+        "ircli.cli.analyze:analyze",
+        "Score accounts for distillation, link them into clusters and explain why.",
+    ),
+    "timeline": ("ircli.cli.timeline:timeline", "Export an incident's timeline and report."),
+    "intel": (
+        "ircli.cli.intel:intel",
+        "Forum intelligence: pull indicators over TAXII 2.1, match them as sightings.",
+    ),
+    "report": (
+        "ircli.cli.report:report",
+        "The Forum report: STIX 2.1 bundles, redacted, TLP-marked, approved, submitted.",
+    ),
 }
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported only when used (or when help lists them)."""
+    """A group whose subcommands are imported only when used; help lists them from
+    :data:`_COMMANDS` without importing them."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
@@ -47,11 +77,16 @@ class LazyGroup(click.Group):
         if cmd_name in _COMMANDS:
             from importlib import import_module
 
-            module, attr = _COMMANDS[cmd_name].split(":")
+            module, attr = _COMMANDS[cmd_name][0].split(":")
             command = getattr(import_module(module), attr)
             assert isinstance(command, click.Command)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _COMMANDS[name][1]) for name in sorted(_COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(
