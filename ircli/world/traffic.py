@@ -45,7 +45,7 @@ class Behaviour:
     families: tuple[tuple[str, float, int], ...]  # (family, weight, index cap or 0 = unbounded)
     walk: bool = False  # the first family is walked through each account's shard
     replay: float = 0.0  # share of post-switch walk rows replaying earlier prompts
-    schedule: str = "human"  # human | flat | nightly | burst | regular
+    schedule: str = "human"  # human | flat | nightly | burst | regular | waves
     weekend: float = 0.45  # weekend activity relative to weekdays
     p_lite: float = 0.3  # share of traffic on the smaller model
     p_new: float = 0.7  # share on the newest generation once the account switched
@@ -171,6 +171,11 @@ def _seconds(
         phase = rng.random(hi - lo) * 86400
         step = 86400 / np.maximum(per_acc, 1)
         return np.asarray((phase[acc - lo] + rank * step + rng.normal(0, 20, n)) % 86400)
+    if schedule == "waves":
+        # One operator's scheduler fires every account of the cluster in the same waves.
+        centres = np.sort(rng.random(int(rng.integers(4, 9))) * 86400)
+        wave = rng.integers(0, len(centres), n)
+        return np.asarray((centres[wave] + rng.exponential(240, n)) % 86400)
     if schedule == "burst":
         centre = rng.random(hi - lo) * 86400
         return np.asarray((centre[acc - lo] + rng.exponential(500, n)) % 86400)
