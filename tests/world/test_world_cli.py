@@ -91,3 +91,14 @@ def test_help_does_not_import_the_generator() -> None:
         "sys.exit(1 if bad else 0)\n"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_progress_reports_every_day(tmp_path: Path) -> None:
+    from ircli.services.world import generate_world
+
+    seen: list[tuple[int, int, int]] = []
+    summary = generate_world(
+        "tiny", 3, tmp_path / "w", scale=0.1, days=3, progress=lambda *a: seen.append(a)
+    )
+    assert [d for d, _, _ in seen] == [1, 2, 3] and all(t == 3 for _, t, _ in seen)
+    assert seen[-1][2] == summary["requests"]
