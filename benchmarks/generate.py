@@ -20,10 +20,14 @@ from pathlib import Path
 _GENERATE = """
 import json, resource, sys, time
 from pathlib import Path
+from dataclasses import replace
 from ircli.world.presets import preset
 from ircli.world.writer import generate
+spec = preset(sys.argv[1])
+if len(sys.argv) > 4:
+    spec = replace(spec, days=int(sys.argv[4]))
 t = time.perf_counter()
-s = generate(preset(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), name=sys.argv[1])
+s = generate(spec, int(sys.argv[2]), Path(sys.argv[3]), name=sys.argv[1])
 u = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": time.perf_counter() - t, "cpu": u.ru_utime + u.ru_stime,
                   "rows": s.requests, "bytes": s.files["requests.parquet"],
@@ -93,6 +97,17 @@ def main() -> None:
             f" | {gen['cpu'] / base['cpu']:>6.1f} {gen['seconds'] / base['seconds']:>6.1f}"
             f" {gen['rss_mb'] / base['rss_mb']:>6.1f}"
         )
+    # Bounded memory: four times the days (four times the rows) must not need four times
+    # the memory, because only one day of numbers and one row group of text are held.
+    name = args.presets.split(",")[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        short = _run(_GENERATE, name, str(args.seed), str(Path(tmp) / "a"), "7")
+        long = _run(_GENERATE, name, str(args.seed), str(Path(tmp) / "b"), "28")
+    print(
+        f"memory flatness ({name}): 7 days {int(short['rows']):,} rows {short['rss_mb']:.0f} MB,"
+        f" 28 days {int(long['rows']):,} rows {long['rss_mb']:.0f} MB"
+        f" -> rows x{long['rows'] / short['rows']:.1f}, peak RSS x{long['rss_mb'] / short['rss_mb']:.2f}"
+    )
 
 
 if __name__ == "__main__":
