@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -291,21 +291,3 @@ class World:
             end_user_id=pa.array(random_ids(ids_rng, "eu_", n_eu, 14) or [""], pa.string()),
         )
         return self.pools
-
-    def labels(self) -> dict[str, list[Any]]:
-        """Per-account ground truth, in roster order."""
-        from ircli.world.archetypes import ARCHETYPES
-
-        out: dict[str, list[Any]] = {
-            "account_id": [], "archetype": [], "campaign_id": [], "is_attack": [],
-            "expected_verdict": [],
-        }  # fmt: skip
-        for c in self.cohorts:
-            spec = ARCHETYPES[c.archetype]
-            for i in range(c.lo, c.hi):
-                out["account_id"].append(self.account_ids[i])
-                out["archetype"].append(c.archetype)
-                out["campaign_id"].append(c.campaign)
-                out["is_attack"].append(spec.is_attack)
-                out["expected_verdict"].append(spec.verdict)
-        return out

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ircli.world.archetypes import ARCHETYPES
+from ircli.world.labels import label_rows, labels_table
 from ircli.world.presets import WorldSpec
 from ircli.world.world import DAY_US, MODELS, World
 
@@ -99,7 +100,7 @@ def generate(
     _write_small(w, tmp)
     for file in FILES:
         os.replace(tmp[file], out / file)
-    labels = w.labels()
+    labels = label_rows(w)
     summary = Summary(
         out=out,
         preset=name,
@@ -135,8 +136,7 @@ def _write_small(w: World, tmp: dict[str, Path]) -> None:
         accounts, tmp["accounts.parquet"], compression="zstd", use_compliant_nested_type=False
     )
 
-    labels = pa.table(w.labels()).sort_by("account_id")
-    pq.write_table(labels, tmp["labels.parquet"], compression="zstd")
+    pq.write_table(labels_table(w), tmp["labels.parquet"], compression="zstd")
 
     release = datetime.fromtimestamp(w.release_us / 1e6, UTC)
     t0 = datetime.fromtimestamp(w.t0_us / 1e6, UTC)
