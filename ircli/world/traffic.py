@@ -164,6 +164,10 @@ def cohort_day(world: World, c: int, day: int) -> DayPart | None:
         since = k["switch_us"][acc] - (world.t0_us + day * DAY_US)
         anchored = (since >= 0) & (since < DAY_US)
         sec = np.where(anchored, (since / 1e6 + rng.exponential(900, n)) % 86400, sec)
+    # On an account's first and last day, squeeze its requests into the hours it exists.
+    first_s = np.clip((k["start"][acc] - day) * 86400, 0, 86400)
+    last_s = np.clip((k["end"][acc] - day) * 86400, 0, 86400)
+    sec = first_s + sec / 86400 * np.maximum(last_s - first_s, 0)
     # Rows stay grouped by account and, within an account, in time order.
     sec = sec[np.lexsort((sec, acc))] if b.schedule != "regular" else sec
     ts = world.t0_us + day * DAY_US + (sec * 1e6).astype(np.int64)

@@ -81,3 +81,10 @@ def test_releases_include_one_inside_the_window(con) -> None:  # type: ignore[no
         "SELECT count(*) FROM releases WHERE released_at > ? AND released_at < ?", [lo, hi]
     ).fetchone()[0]
     assert inside >= 1
+
+
+def test_no_request_before_its_account_exists(con) -> None:  # type: ignore[no-untyped-def]
+    early = con.execute(
+        "SELECT count(*) FROM requests r JOIN accounts a USING (account_id) WHERE r.ts < a.created_at"
+    ).fetchone()[0]
+    assert early == 0
