@@ -102,3 +102,17 @@ def test_progress_reports_every_day(tmp_path: Path) -> None:
     )
     assert [d for d, _, _ in seen] == [1, 2, 3] and all(t == 3 for _, t, _ in seen)
     assert seen[-1][2] == summary["requests"]
+
+
+def test_interrupted_generation_leaves_no_partial_files(tmp_path: Path) -> None:
+    import pytest
+
+    from ircli.services.world import generate_world
+
+    def stop(day: int, total: int, rows: int) -> None:
+        raise KeyboardInterrupt
+
+    out = tmp_path / "w"
+    with pytest.raises(KeyboardInterrupt):
+        generate_world("tiny", 1, out, scale=0.1, progress=stop)
+    assert list(out.iterdir()) == []
