@@ -116,3 +116,20 @@ def test_interrupted_generation_leaves_no_partial_files(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         generate_world("tiny", 1, out, scale=0.1, progress=stop)
     assert list(out.iterdir()) == []
+
+
+def test_campaign_seeds_come_from_one_campaign(tiny: Path, con) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from ircli.errors import NotFoundError
+    from ircli.services.world import campaign_seeds
+
+    seeds = campaign_seeds(tiny, n=3)
+    assert len(seeds) == 3
+    rows = con.execute(
+        "SELECT DISTINCT archetype, campaign_id FROM labels WHERE list_contains(?, account_id)",
+        [seeds],
+    ).fetchall()
+    assert len(rows) == 1 and rows[0][0] == "hydra_cot"
+    with pytest.raises(NotFoundError):
+        campaign_seeds(tiny / "nowhere")
