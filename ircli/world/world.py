@@ -134,6 +134,10 @@ class World:
         if (block.knobs["in_scale"] == 1.0).all():
             block.set(in_scale=self.rng.lognormal(0, spread * 1.5, n),
                       out_scale=self.rng.lognormal(0, spread, n))  # fmt: skip
+        # Nobody sends a request before their account exists.
+        created = np.array(block.table["created_at"], dtype=np.int64)
+        born = (created - self.t0_us) / DAY_US
+        block.set(start=np.maximum(block.knobs["start"], born))
         lo, hi = self.roster.add(block)
         self.cohorts.append(Cohort(archetype, campaign, behaviour, lo, hi))
 
