@@ -90,3 +90,28 @@ def generate_world(
         raise UsageError("the world would have no accounts", hint="raise --scale or --accounts")
     custom = scale is not None or accounts or days is not None
     return generate(spec, seed, out, progress, name=f"{preset}*" if custom else preset).to_dict()
+
+
+def campaign_seeds(world: Path, *, archetype: str = "hydra_cot", n: int = 3) -> list[str]:
+    """``n`` account ids of one campaign of a generated world (the seeds an alert would name).
+
+    Read from the labels file, so only demos and tests use it; the first campaign of
+    ``archetype`` in campaign-id order, its accounts in account-id order.
+    """
+    from ircli.errors import NotFoundError
+
+    path = world / "labels.parquet"
+    if not path.is_file():
+        raise NotFoundError(
+            f"no generated world in {world}", hint="run `ircli demo generate --out DIR` first"
+        )
+    import pyarrow.parquet as pq
+
+    labels = pq.read_table(path, columns=["account_id", "archetype", "campaign_id"]).to_pylist()
+    campaigns = sorted({r["campaign_id"] for r in labels if r["archetype"] == archetype} - {None})
+    if not campaigns:
+        raise NotFoundError(
+            f"no {archetype} campaign in {world}", hint="generate a world that includes it"
+        )
+    ids = sorted(r["account_id"] for r in labels if r["campaign_id"] == campaigns[0])
+    return ids[:n]

@@ -1,4 +1,43 @@
-"""The catalogue of archetypes: what each is, whether it is an attack, its expected verdict."""
+"""The catalogue of archetypes: what each is, whether it is an attack, its expected verdict.
+
+What each archetype leaves in the logs (the signals an analysis should find, and the
+look-alikes it must not convict):
+
+=======================  =====================================================================
+hydra_cot                fresh accounts created in batches (same hours, shared sign-up exits),
+                         trial-heavy; payment fingerprints shared by ~8 accounts across orgs;
+                         residential-proxy exits; CoT prompts incl. "here is the finished
+                         answer, explain the reasoning"; high output/input; single-turn;
+                         disjoint curriculum shards; all accounts fire in the same waves;
+                         a rare shared system prompt on most accounts
+agentic_pivot            coding-agent trajectories (tools, long contexts, many turns) plus
+                         chat filler; cloud hosting; part of the fleet poses as the popular
+                         open-source agent; switches to the new model within 24 h of its
+                         release and replays earlier prompts on it
+sharded_slow             accounts aged 200-900 days with ordinary histories, home-ISP
+                         addresses, ~7 requests/day, human hours; each walks a disjoint shard
+                         of one long curriculum ("Lesson N of ...")
+rubric_farming           judge / rubric / pairwise-preference prompts at a machine cadence
+                         (even spacing), short outputs; shared payment fingerprints
+relay_laundering         a few tenant orgs on the same hosting servers, heterogeneous traffic
+                         (reasoning, chat, code, judging, other languages), no end-user ids,
+                         no reseller contract
+multilingual_coercion    "think in <language> and write out all your reasoning" in zh, de, es,
+                         fr, ru, ja, ko, pt and more; proxies; waves; thinking-heavy
+enterprise_etl           (clear) KYB-verified org, many keys, nightly batch extraction, ZDR
+eval_lab                 (clear) public benchmark templates, eval_partner + KYB, pivots to
+                         the new model within hours of release and re-runs the same items
+synthetic_contract       (clear) content-identical to hydra_cot, walking disjoint shards,
+                         but synthetic_data_ok + KYB, stable cloud addresses
+campus_nat               (clear) dozens of accounts behind one or two edu addresses
+oss_agent                (clear) unrelated developers sharing one system prompt and tools hash
+reseller                 (clear) heterogeneous traffic with end-user ids, reseller + KYB
+background               (clear) ordinary customers: chat, code, writing, students, analysts,
+                         apps, tutoring apps, scripts; a few behind the same proxy exits
+ratelimit_evasion        (policy) one startup's product traffic spread over several orgs paid
+                         by one card, bursts, 429s — evasion, not distillation
+=======================  =====================================================================
+"""
 
 from __future__ import annotations
 

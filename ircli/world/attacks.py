@@ -90,7 +90,7 @@ def hydra(w: World, n: int, campaign: str) -> None:
     )
     w.add("hydra_cot", campaign, w.tooling(Behaviour(
         families=(("cot_explain", 0.85, 0), ("reasoning", 0.1, 0), ("chat", 0.05, 0)),
-        walk=True, schedule="flat", weekend=1.0, p_lite=0.15, p_new=0.8,
+        walk=True, schedule="waves", weekend=1.0, p_lite=0.15, p_new=0.8,
         extra_in=(40, 0.5), out=(1300, 0.5), p_think=0.55, think=(2600, 0.6),
         p_single=0.97, max_turns=3,
     )), b)  # fmt: skip
@@ -287,7 +287,7 @@ def multilingual_coercion(w: World, n: int, campaign: str) -> None:
     )
     w.add("multilingual_coercion", campaign, w.tooling(Behaviour(
         families=(("coercion", 0.85, 0), ("cot_explain", 0.1, 0), ("chat_intl", 0.05, 0)),
-        walk=True, schedule="flat", weekend=1.0, p_lite=0.2, p_new=0.8,
+        walk=True, schedule="waves", weekend=1.0, p_lite=0.2, p_new=0.8,
         extra_in=(40, 0.5), out=(1700, 0.5), p_think=0.75, think=(3000, 0.5), p_single=0.97,
         max_turns=3, p_refusal=0.04,
     )), b)  # fmt: skip

@@ -313,14 +313,14 @@ def _people(w: World, n: int, *, p_free: float, signup: dict[str, float]) -> Blo
 
 # Persona: (share of customers, median requests per day, behaviour).
 _PERSONAS: dict[str, tuple[float, float, Behaviour]] = {
-    "chat": (0.3, 4, Behaviour(families=(("chat", 0.9, 0), ("chat_intl", 0.1, 0)), out=(300, 0.8))),
+    "chat": (0.24, 4, Behaviour(families=(("chat", 0.9, 0), ("chat_intl", 0.1, 0)), out=(300, 0.8))),
     "coder": (0.2, 7, Behaviour(
         families=(("code_help", 0.8, 0), ("chat", 0.2, 0)), out=(700, 0.8), extra_in=(500, 1.2),
         p_single=0.4)),
     "writer": (0.1, 5, Behaviour(families=(("chat", 1.0, 0),), out=(1400, 0.6), p_single=0.5)),
     "student": (0.15, 8, Behaviour(
         families=(("cot_explain", 0.35, 0), ("reasoning", 0.35, 0), ("chat", 0.3, 0)),
-        out=(1100, 0.6), p_think=0.4, p_single=0.8)),
+        extra_in=(25, 0.8), out=(1100, 0.6), p_think=0.4, p_single=0.9)),
     "analyst": (0.08, 6, Behaviour(
         families=(("research", 0.6, 0), ("chat", 0.4, 0)), extra_in=(4000, 1.0), out=(600, 0.8))),
     "intl": (0.1, 4, Behaviour(
@@ -328,6 +328,14 @@ _PERSONAS: dict[str, tuple[float, float, Behaviour]] = {
     "app": (0.07, 20, Behaviour(
         families=(("support", 0.6, 0), ("chat", 0.4, 0)), schedule="flat", weekend=0.8,
         out=(250, 0.7), extra_in=(300, 0.6), p_single=0.9, p_end_user=0.5)),
+    # Homework-help and tutoring apps: step-by-step explanations for their own users.
+    "tutor_app": (0.04, 45, Behaviour(
+        families=(("cot_explain", 0.6, 0), ("reasoning", 0.4, 0)), schedule="flat", weekend=0.8,
+        extra_in=(40, 0.6), out=(1200, 0.5), p_think=0.3, p_single=0.95, p_end_user=0.6)),
+    # A developer's script classifying or extracting short texts, single-turn, all day.
+    "script": (0.06, 25, Behaviour(
+        families=(("support", 0.4, 0), ("etl_extract", 0.3, 0), ("chat", 0.3, 0)),
+        schedule="flat", weekend=0.9, extra_in=(30, 0.6), out=(180, 0.7), p_single=1.0)),
 }  # fmt: skip
 
 
@@ -345,6 +353,6 @@ def background(w: World, n: int, campaign: str | None = None) -> None:
         b.set(
             rate=w.rng.lognormal(np.log(_PERSONAS[name][1]), 1.1, int(k)),
             switch_us=w.adopt(int(k), 0.5, 4.0),
-            eu_n=w.rng.integers(20, 400, int(k)) if name == "app" else 0,
+            eu_n=w.rng.integers(20, 400, int(k)) if name in ("app", "tutor_app") else 0,
         )
         w.add("background", None, _PERSONAS[name][2], b, spread=0.6)

@@ -44,12 +44,12 @@ class WorldSpec:
 
 
 _TINY = WorldSpec(
-    days=6,
+    days=5,
     accounts={
         "hydra_cot": 40, "agentic_pivot": 6, "sharded_slow": 12, "rubric_farming": 10,
         "relay_laundering": 2, "multilingual_coercion": 12,
         "enterprise_etl": 3, "eval_lab": 4, "synthetic_contract": 4, "campus_nat": 24,
-        "oss_agent": 40, "reseller": 2, "background": 300, "ratelimit_evasion": 3,
+        "oss_agent": 30, "reseller": 2, "background": 300, "ratelimit_evasion": 3,
     },
     proxy_exits=2000,
 )  # fmt: skip
@@ -62,7 +62,7 @@ PRESETS: dict[str, WorldSpec] = {
         groups={"hydra_cot": 2, "campus_nat": 2},
     ),
     "medium": replace(
-        _TINY.scaled(12),
+        _TINY.scaled(11),
         days=21,
         groups={"hydra_cot": 3, "sharded_slow": 2, "campus_nat": 4, "relay_laundering": 2},
     ),

@@ -28,6 +28,7 @@ DAY_US = 86_400_000_000
 MAX_OUTPUT = 8192
 STOP_REASONS = ["end_turn", "max_tokens", "refusal", "rate_limited", "tool_use"]
 FAMILY_NAMES = tuple(f.name for f in FAMILIES)
+ENDPOINTS = ["messages", "batch", "reseller"]
 
 # Share of a person's requests by local hour: quiet nights, a lunch dip, an evening tail.
 _DIURNAL = np.array(
@@ -45,7 +46,7 @@ class Behaviour:
     families: tuple[tuple[str, float, int], ...]  # (family, weight, index cap or 0 = unbounded)
     walk: bool = False  # the first family is walked through each account's shard
     replay: float = 0.0  # share of post-switch walk rows replaying earlier prompts
-    schedule: str = "human"  # human | flat | nightly | burst | regular
+    schedule: str = "human"  # human | flat | nightly | burst | regular | waves
     weekend: float = 0.45  # weekend activity relative to weekdays
     p_lite: float = 0.3  # share of traffic on the smaller model
     p_new: float = 0.7  # share on the newest generation once the account switched
@@ -65,58 +66,78 @@ class Behaviour:
 
 @dataclass
 class DayPart:
-    """One cohort's requests for one day, before prompt texts are composed."""
+    """One cohort's requests for one day, as numeric columns (indices into the pools).
 
-    columns: dict[str, pa.Array]
-    family: np.ndarray  # index into FAMILY_NAMES
-    index: np.ndarray  # uint64 index within the family
-    zdr: np.ndarray  # prompt text not logged
-    extra_tokens: np.ndarray  # input tokens besides the prompt itself
+    Strings are materialised only per output chunk, after the day is sorted by time.
+    Negative values stand for null in the optional index columns.
+    """
+
+    columns: dict[str, np.ndarray]
 
 
 def day_tables(world: World, day: int, chunk: int) -> Iterator[pa.Table]:
     """Every request of window day ``day`` in time order, as tables of at most ``chunk`` rows.
 
-    The cheap columns of the whole day are generated and sorted first; prompt texts and
-    hashes (the bulk of the bytes) are composed one chunk at a time, so memory holds one
-    day of numbers but only one chunk of text.
+    The numeric columns of the whole day are generated and sorted first; strings (ids,
+    addresses, prompt texts and hashes — the bulk of the bytes) are built one chunk at a
+    time, so memory holds one day of numbers but only one chunk of text.
     """
+    parts = [p for c in range(len(world.cohorts)) if (p := cohort_day(world, c, day)) is not None]
+    if not parts:
+        return
+    cols = {name: np.concatenate([p.columns[name] for p in parts]) for name in parts[0].columns}
+    del parts
+    order = np.argsort(cols["ts"], kind="stable")
+    for number, start in enumerate(range(0, len(order), chunk)):
+        sel = order[start : start + chunk]
+        rng = np.random.default_rng([world.seed, 3, day, number])
+        yield _chunk(world, rng, {name: values[sel] for name, values in cols.items()})
+
+
+def _chunk(world: World, rng: np.random.Generator, v: dict[str, np.ndarray]) -> pa.Table:
     import pyarrow as pa
 
     from ircli.evidence.schema import arrow_schema
 
-    parts = [p for c in range(len(world.cohorts)) if (p := cohort_day(world, c, day)) is not None]
-    if not parts:
-        return
-    base = pa.table(
-        {name: pa.concat_arrays([p.columns[name] for p in parts]) for name in parts[0].columns}
-    )
-    fam = np.concatenate([p.family for p in parts])
-    idx = np.concatenate([p.index for p in parts])
-    zdr = np.concatenate([p.zdr for p in parts])
-    extra = np.concatenate([p.extra_tokens for p in parts])
-    del parts
-    order = np.argsort(base.column("ts").cast(pa.int64()).to_numpy(), kind="stable")
+    n = len(v["ts"])
+    texts = np.empty(n, dtype=object)
+    for f, name in enumerate(FAMILY_NAMES):
+        rows = np.flatnonzero(v["family"] == f)
+        if len(rows):
+            texts[rows] = family(name).texts(v["index"][rows])
+    n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    prompt_tokens = np.ceil(n_chars / 3.7 * rng.uniform(0.9, 1.1, n)).astype(np.int64)
+    hashes = np.empty(n, dtype=object)
+    hashes[:] = [sha256(t.encode()).hexdigest() for t in texts]  # = prompt_hash(t)
+    p = world.pools
+    acc, addr = v["acc"], v["addr"]
+    cols = {
+        "request_id": pa.array(hex_ids(rng, "req_", n, 24)).cast(pa.string()),
+        "ts": pa.array(v["ts"], type=pa.timestamp("us", tz="UTC")),
+        "account_id": p.account_id.take(acc),
+        "org_id": p.org_of_account.take(acc),
+        "api_key_id": p.key_id.take(v["key"]),
+        "src_ip": p.ip.take(addr),
+        "asn": p.asn.take(addr),
+        "asn_type": p.asn_type.take(addr),
+        "country": p.country.take(addr),
+        "user_agent": p.user_agent.take(v["ua"]),
+        "endpoint": pa.array(ENDPOINTS).take(v["endpoint"]),
+        "model": p.model.take(v["model"]),
+        "prompt_text": pa.array(texts, type=pa.string(), mask=v["zdr"]),
+        "prompt_hash": pa.array(hashes, type=pa.string()),
+        "system_prompt_hash": _optional(p.system_prompt, v["sys"]),
+        "input_tokens": pa.array(prompt_tokens + v["extra"]),
+        "output_tokens": pa.array(v["output"]),
+        "thinking_tokens": pa.array(v["thinking"], mask=v["thinking"] < 0),
+        "n_messages": pa.array(v["turns"]),
+        "tools_hash": _optional(p.tools, v["tools"]),
+        "stop_reason": _optional(pa.array(STOP_REASONS), v["stop"]),
+        "end_user_id": _optional(p.end_user_id, v["eu"]),
+        "status": pa.array(v["status"]),
+    }
     schema = arrow_schema("requests")
-    for number, start in enumerate(range(0, len(order), chunk)):
-        sel = order[start : start + chunk]
-        n = len(sel)
-        texts = np.empty(n, dtype=object)
-        for f, name in enumerate(FAMILY_NAMES):
-            rows = np.flatnonzero(fam[sel] == f)
-            if len(rows):
-                texts[rows] = family(name).texts(idx[sel][rows])
-        n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-        rng = np.random.default_rng([world.seed, 3, day, number])
-        prompt_tokens = np.ceil(n_chars / 3.7 * rng.uniform(0.9, 1.1, n)).astype(np.int64)
-        hashes = np.empty(n, dtype=object)
-        hashes[:] = [sha256(t.encode()).hexdigest() for t in texts]  # = prompt_hash(t)
-        part = base.take(pa.array(sel))
-        cols = {name: part.column(name) for name in part.column_names}
-        cols["prompt_text"] = pa.array(texts, type=pa.string(), mask=zdr[sel])
-        cols["prompt_hash"] = pa.array(hashes, type=pa.string())
-        cols["input_tokens"] = pa.array(prompt_tokens + extra[sel])
-        yield pa.table({f.name: cols[f.name] for f in schema}, schema=schema)
+    return pa.table({f.name: cols[f.name] for f in schema}, schema=schema)
 
 
 def cohort_day(world: World, c: int, day: int) -> DayPart | None:
@@ -143,6 +164,10 @@ def cohort_day(world: World, c: int, day: int) -> DayPart | None:
         since = k["switch_us"][acc] - (world.t0_us + day * DAY_US)
         anchored = (since >= 0) & (since < DAY_US)
         sec = np.where(anchored, (since / 1e6 + rng.exponential(900, n)) % 86400, sec)
+    # On an account's first and last day, squeeze its requests into the hours it exists.
+    first_s = np.clip((k["start"][acc] - day) * 86400, 0, 86400)
+    last_s = np.clip((k["end"][acc] - day) * 86400, 0, 86400)
+    sec = first_s + sec / 86400 * np.maximum(last_s - first_s, 0)
     # Rows stay grouped by account and, within an account, in time order.
     sec = sec[np.lexsort((sec, acc))] if b.schedule != "regular" else sec
     ts = world.t0_us + day * DAY_US + (sec * 1e6).astype(np.int64)
@@ -171,6 +196,11 @@ def _seconds(
         phase = rng.random(hi - lo) * 86400
         step = 86400 / np.maximum(per_acc, 1)
         return np.asarray((phase[acc - lo] + rank * step + rng.normal(0, 20, n)) % 86400)
+    if schedule == "waves":
+        # One operator's scheduler fires every account of the cluster in the same waves.
+        centres = np.sort(rng.random(int(rng.integers(4, 9))) * 86400)
+        wave = rng.integers(0, len(centres), n)
+        return np.asarray((centres[wave] + rng.exponential(240, n)) % 86400)
     if schedule == "burst":
         centre = rng.random(hi - lo) * 86400
         return np.asarray((centre[acc - lo] + rng.exponential(500, n)) % 86400)
@@ -228,8 +258,6 @@ def _part(
     fam: np.ndarray,
     idx: np.ndarray,
 ) -> DayPart:
-    import pyarrow as pa
-
     k = world.knobs
     n = len(acc)
     single = rng.random(n) < b.p_single
@@ -266,30 +294,30 @@ def _part(
     ep_w = np.array([w for _, w in b.endpoints])
     endpoint = rng.choice(len(b.endpoints), size=n, p=ep_w / ep_w.sum())
 
-    p = world.pools
-    cols = {
-        "request_id": pa.array(hex_ids(rng, "req_", n, 24)).cast(pa.string()),
-        "ts": pa.array(ts, type=pa.timestamp("us", tz="UTC")),
-        "account_id": p.account_id.take(pa.array(acc)),
-        "org_id": p.org_of_account.take(pa.array(acc)),
-        "api_key_id": p.key_id.take(pa.array(key)),
-        "src_ip": p.ip.take(pa.array(addr)),
-        "asn": p.asn.take(pa.array(addr)),
-        "asn_type": p.asn_type.take(pa.array(addr)),
-        "country": p.country.take(pa.array(addr)),
-        "user_agent": p.user_agent.take(pa.array(k["ua"][acc])),
-        "endpoint": pa.array([name for name, _ in b.endpoints]).take(pa.array(endpoint)),
-        "model": p.model.take(pa.array(model)),
-        "system_prompt_hash": _optional(p.system_prompt, k["sys"][acc]),
-        "output_tokens": pa.array(output),
-        "thinking_tokens": pa.array(thinking, mask=~has_think | bad),
-        "n_messages": pa.array(turns),
-        "tools_hash": _optional(p.tools, k["tools"][acc]),
-        "stop_reason": _stop(STOP_REASONS, stop, failed),
-        "end_user_id": _optional(p.end_user_id, np.where(eu_rows, eu, -1)),
-        "status": pa.array(status),
-    }
-    return DayPart(cols, fam, idx, k["zdr"][acc], extra)
+    codes = np.array([ENDPOINTS.index(name) for name, _ in b.endpoints])
+    return DayPart(
+        {
+            "ts": ts,
+            "acc": acc,
+            "key": key,
+            "addr": addr,
+            "ua": k["ua"][acc],
+            "endpoint": codes[endpoint],
+            "model": model,
+            "sys": k["sys"][acc],
+            "tools": k["tools"][acc],
+            "output": output,
+            "thinking": np.where(has_think & ~bad, thinking, -1),
+            "turns": turns,
+            "stop": np.where(failed, -1, stop),
+            "eu": np.where(eu_rows, eu, -1),
+            "status": status,
+            "family": fam,
+            "index": idx,
+            "zdr": k["zdr"][acc],
+            "extra": extra,
+        }
+    )
 
 
 def _optional(values: pa.Array, index: np.ndarray) -> pa.Array:
@@ -297,9 +325,3 @@ def _optional(values: pa.Array, index: np.ndarray) -> pa.Array:
 
     missing = index < 0
     return values.take(pa.array(np.where(missing, 0, index), mask=missing))
-
-
-def _stop(names: list[str], stop: np.ndarray, failed: np.ndarray) -> pa.Array:
-    import pyarrow as pa
-
-    return pa.array(names).take(pa.array(stop, mask=failed))

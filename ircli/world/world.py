@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -134,6 +134,10 @@ class World:
         if (block.knobs["in_scale"] == 1.0).all():
             block.set(in_scale=self.rng.lognormal(0, spread * 1.5, n),
                       out_scale=self.rng.lognormal(0, spread, n))  # fmt: skip
+        # Nobody sends a request before their account exists.
+        created = np.array(block.table["created_at"], dtype=np.int64)
+        born = (created - self.t0_us) / DAY_US
+        block.set(start=np.maximum(block.knobs["start"], born))
         lo, hi = self.roster.add(block)
         self.cohorts.append(Cohort(archetype, campaign, behaviour, lo, hi))
 
@@ -291,21 +295,3 @@ class World:
             end_user_id=pa.array(random_ids(ids_rng, "eu_", n_eu, 14) or [""], pa.string()),
         )
         return self.pools
-
-    def labels(self) -> dict[str, list[Any]]:
-        """Per-account ground truth, in roster order."""
-        from ircli.world.archetypes import ARCHETYPES
-
-        out: dict[str, list[Any]] = {
-            "account_id": [], "archetype": [], "campaign_id": [], "is_attack": [],
-            "expected_verdict": [],
-        }  # fmt: skip
-        for c in self.cohorts:
-            spec = ARCHETYPES[c.archetype]
-            for i in range(c.lo, c.hi):
-                out["account_id"].append(self.account_ids[i])
-                out["archetype"].append(c.archetype)
-                out["campaign_id"].append(c.campaign)
-                out["is_attack"].append(spec.is_attack)
-                out["expected_verdict"].append(spec.verdict)
-        return out

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from ircli.world.archetypes import ARCHETYPES
+from ircli.world.labels import label_rows, labels_table
 from ircli.world.presets import WorldSpec
 from ircli.world.world import DAY_US, MODELS, World
 
 FILES = ("requests.parquet", "accounts.parquet", "releases.parquet", "labels.parquet")
+MANIFEST = "world.json"
 ROW_GROUP = 131_072
 
 Progress = Callable[[int, int, int], None]  # (days done, days total, rows so far)
@@ -84,22 +86,29 @@ def generate(
     from ircli.world.traffic import day_tables
 
     out.mkdir(parents=True, exist_ok=True)
+    # The manifest is written last: a folder without one holds no finished world.
+    (out / MANIFEST).unlink(missing_ok=True)
     w = build(spec, seed)
     w.finish()
     tmp = {file: out / f".{file}.partial" for file in FILES}
     rows = 0
     schema = arrow_schema("requests")
-    with pq.ParquetWriter(tmp["requests.parquet"], schema, compression="zstd") as writer:
-        for day in range(spec.days):
-            for table in day_tables(w, day, ROW_GROUP):
-                writer.write_table(table, row_group_size=ROW_GROUP)
-                rows += table.num_rows
-            if progress:
-                progress(day + 1, spec.days, rows)
-    _write_small(w, tmp)
+    try:
+        with pq.ParquetWriter(tmp["requests.parquet"], schema, compression="zstd") as writer:
+            for day in range(spec.days):
+                for table in day_tables(w, day, ROW_GROUP):
+                    writer.write_table(table, row_group_size=ROW_GROUP)
+                    rows += table.num_rows
+                if progress:
+                    progress(day + 1, spec.days, rows)
+        _write_small(w, tmp)
+    except BaseException:
+        for path in tmp.values():
+            path.unlink(missing_ok=True)
+        raise
     for file in FILES:
         os.replace(tmp[file], out / file)
-    labels = w.labels()
+    labels = label_rows(w)
     summary = Summary(
         out=out,
         preset=name,
@@ -111,7 +120,7 @@ def generate(
         campaigns=len({c for c in labels["campaign_id"] if c}),
         files={file: (out / file).stat().st_size for file in FILES},
     )
-    (out / "world.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
+    (out / MANIFEST).write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
     return summary
 
 
@@ -135,8 +144,7 @@ def _write_small(w: World, tmp: dict[str, Path]) -> None:
         accounts, tmp["accounts.parquet"], compression="zstd", use_compliant_nested_type=False
     )
 
-    labels = pa.table(w.labels()).sort_by("account_id")
-    pq.write_table(labels, tmp["labels.parquet"], compression="zstd")
+    pq.write_table(labels_table(w), tmp["labels.parquet"], compression="zstd")
 
     release = datetime.fromtimestamp(w.release_us / 1e6, UTC)
     t0 = datetime.fromtimestamp(w.t0_us / 1e6, UTC)

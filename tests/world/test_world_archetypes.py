@@ -260,3 +260,22 @@ def test_ids_do_not_encode_labels(con) -> None:  # type: ignore[no-untyped-def]
             table = "accounts" if col == "email_domain" else "requests"
             hits = _scalar(con, f"SELECT count(*) FROM {table} WHERE {col} ILIKE ?", [f"%{name}%"])
             assert hits == 0, (name, col)
+
+
+def test_hydra_accounts_fire_in_synchronised_waves(con) -> None:  # type: ignore[no-untyped-def]
+    def slots_used(archetype: str) -> float:
+        # Share of the 10-minute slots of its active days in which the archetype sent anything.
+        return float(
+            _scalar(
+                con,
+                """
+                WITH r AS (SELECT date_trunc('day', ts) AS d,
+                                  floor(epoch(ts) % 86400 / 600) AS slot
+                           FROM requests JOIN labels USING (account_id) WHERE archetype = ?)
+                SELECT count(DISTINCT (d, slot)) / (144.0 * count(DISTINCT d)) FROM r""",
+                [archetype],
+            )
+        )
+
+    assert slots_used("hydra_cot") < 0.35
+    assert slots_used("synthetic_contract") > 0.8  # a pipeline running around the clock

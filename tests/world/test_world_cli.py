@@ -91,3 +91,45 @@ def test_help_does_not_import_the_generator() -> None:
         "sys.exit(1 if bad else 0)\n"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_progress_reports_every_day(tmp_path: Path) -> None:
+    from ircli.services.world import generate_world
+
+    seen: list[tuple[int, int, int]] = []
+    summary = generate_world(
+        "tiny", 3, tmp_path / "w", scale=0.1, days=3, progress=lambda *a: seen.append(a)
+    )
+    assert [d for d, _, _ in seen] == [1, 2, 3] and all(t == 3 for _, t, _ in seen)
+    assert seen[-1][2] == summary["requests"]
+
+
+def test_interrupted_generation_leaves_no_partial_files(tmp_path: Path) -> None:
+    import pytest
+
+    from ircli.services.world import generate_world
+
+    def stop(day: int, total: int, rows: int) -> None:
+        raise KeyboardInterrupt
+
+    out = tmp_path / "w"
+    with pytest.raises(KeyboardInterrupt):
+        generate_world("tiny", 1, out, scale=0.1, progress=stop)
+    assert list(out.iterdir()) == []
+
+
+def test_campaign_seeds_come_from_one_campaign(tiny: Path, con) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from ircli.errors import NotFoundError
+    from ircli.services.world import campaign_seeds
+
+    seeds = campaign_seeds(tiny, n=3)
+    assert len(seeds) == 3
+    rows = con.execute(
+        "SELECT DISTINCT archetype, campaign_id FROM labels WHERE list_contains(?, account_id)",
+        [seeds],
+    ).fetchall()
+    assert len(rows) == 1 and rows[0][0] == "hydra_cot"
+    with pytest.raises(NotFoundError):
+        campaign_seeds(tiny / "nowhere")

@@ -81,3 +81,24 @@ def test_releases_include_one_inside_the_window(con) -> None:  # type: ignore[no
         "SELECT count(*) FROM releases WHERE released_at > ? AND released_at < ?", [lo, hi]
     ).fetchone()[0]
     assert inside >= 1
+
+
+def test_no_request_before_its_account_exists(con) -> None:  # type: ignore[no-untyped-def]
+    early = con.execute(
+        "SELECT count(*) FROM requests r JOIN accounts a USING (account_id) WHERE r.ts < a.created_at"
+    ).fetchone()[0]
+    assert early == 0
+
+
+def test_accounts_born_mid_window_start_after_birth(tmp_path: Path) -> None:
+    import duckdb
+
+    from ircli.services.world import generate_world
+
+    out = tmp_path / "w"
+    generate_world("tiny", 11, out, scale=0.2, accounts={"ratelimit_evasion": 40}, days=4)
+    early = duckdb.sql(
+        f"SELECT count(*) FROM '{out}/requests.parquet' r JOIN '{out}/accounts.parquet' a "
+        "USING (account_id) WHERE r.ts < a.created_at"
+    ).fetchall()[0][0]
+    assert early == 0
