@@ -5,7 +5,7 @@
   approval bound to their hashes (``report.prepared`` + ``approval.requested``, step
   ``report``). Preparing again with nothing changed records nothing new.
 - :func:`approve_report` is the second responder's approval (two-person rule), through
-  :mod:`ircli.core.approvals`.
+  :mod:`ircli.services.approvals` (``ircli approve INC report`` does the same).
 - :func:`submit_report` POSTs what is not yet delivered to the Forum collection, polls each
   status resource to completion within the deadline and journals ``report.posted`` then
   ``report.submitted``. A re-run first finishes polling what was posted, then sends only
@@ -23,11 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import ircli.intel.events  # noqa: F401  (registers the timeline lines)
 from ircli.core.approvals import (
-    ApprovalRule,
     ApprovalState,
     approval_state,
     approval_subject,
-    check_can_approve,
 )
 from ircli.core.canonical import sha256_hex
 from ircli.core.clock import format_ts
@@ -186,7 +184,7 @@ def prepare_report(
                         "step": STEP,
                         "subject": subject,
                         "required": 1,
-                        "from": [],
+                        "from": list(settings.approvers),
                         "summary": f"Submit the Forum report of {state.id} "
                         f"({sum(len(b['objects']) for b in bundles.values())} STIX objects, "
                         f"TLP:{state.tlp})",
@@ -379,24 +377,19 @@ def _tlp_refusal(state: Incident, settings: ForumSettings) -> str | None:
 
 def report_approval(ws: Workspace, incident: str) -> ApprovalState:
     """Where the report's approval stands."""
-    state = get_incident(ws, incident)
-    return approval_state(ws.store.events(state.id), STEP)
+    from ircli.services.approvals import approval_status
+
+    return approval_status(ws, incident, STEP)
 
 
 def approve_report(
     ws: Workspace, incident: str, *, comment: str = "", subject: str | None = None
 ) -> ApprovalState:
-    """Approve the prepared report as ``ws.actor`` (never its requester)."""
-    state = get_incident(ws, incident)
-    current = approval_state(ws.store.events(state.id), STEP)
-    check_can_approve(current, ws.actor, ApprovalRule(1), subject=subject)
-    ws.store.append(
-        state.id,
-        "approval.granted",
-        {"step": STEP, "subject": current.subject, "comment": comment},
-        ws.actor,
-    )
-    return approval_state(ws.store.events(state.id), STEP)
+    """Approve the prepared report as ``ws.actor`` (never its requester); the same as
+    ``ircli approve INC report``."""
+    from ircli.services.approvals import approve
+
+    return approve(ws, incident, STEP, comment, subject)
 
 
 # -- submitting -----------------------------------------------------------------------
