@@ -123,7 +123,7 @@ def _duckdb() -> Any:
     return duckdb.connect()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     st.text(
         alphabet=st.sampled_from(list("ab AB12 \t\n\r\x0b\x0c09xyz.,:ÉİẞΣ\u00a0\u2003"))
@@ -265,9 +265,7 @@ _patterns = st.sampled_from(
 )
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(patterns=st.lists(_patterns, min_size=1, max_size=6))
 def test_narrowed_matching_finds_exactly_what_full_grouping_finds(
     evidence: Evidence, patterns: list[str]
@@ -343,3 +341,13 @@ def test_matching_reads_evidence_pulled_through_ircli_evidence(
         pull_evidence(ws, inc, "isac")
     assert "ircli intel pull INC --source isac" in (caught.value.hint or "")
     ws.close()
+
+
+def test_a_sighting_payload_does_not_depend_on_group_order(evidence: Evidence) -> None:
+    pattern = "[ipv4-addr:value = '198.51.100.0/24'] OR [autonomous-system:number = 64500]"
+    first = match_indicators([_indicator(pattern)], evidence, policy())[0].to_dict()
+    for observable in ("ip", "asn"):
+        evidence.groups(observable).reverse()
+    again = match_indicators([_indicator(pattern)], evidence, policy(), narrow=False)[0]
+    assert again.to_dict() == first
+    assert first["matched"] == sorted(first["matched"], key=lambda m: (m["kind"], m["value"]))
