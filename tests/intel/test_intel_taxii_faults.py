@@ -365,3 +365,35 @@ def test_a_status_the_server_forgot_is_closed_and_its_objects_sent_again(tmp_pat
     resent = json.loads(server.posts[1].read())["objects"]
     assert [o["id"] for o in resent] == [o["id"] for o in lost]
     ws.close()
+
+
+def test_a_playbook_step_uses_its_own_approval_instead_of_the_reports(tmp_path: Path) -> None:
+    ws = forum_ws(tmp_path, FORUM)
+    inc = open_incident(ws, title="Hydra cluster", subjects=ATTACKERS).id
+    write_evidence(ws, inc, canary_world())
+    prepared = forum.prepare_report(ws, inc, own_approval=False)
+    assert [e.type for e in ws.store.events(inc, types=["approval.requested"])] == []
+    server = FakeForum()
+    result = forum.submit_report(ws, inc, transport=httpx.MockTransport(server), own_approval=False)
+    assert result.complete and result.subject == prepared.subject
+    # The same preparation asked for by hand later gets its own request, not a new preparation.
+    again = forum.prepare_report(ws, inc)
+    assert again.subject == prepared.subject
+    kinds = [
+        e.type for e in ws.store.events(inc) if e.type in ("report.prepared", "approval.requested")
+    ]
+    assert kinds == ["report.prepared", "approval.requested"]
+    ws.close()
+
+
+def test_the_decision_option_not_its_rationale_says_confirmed(tmp_path: Path) -> None:
+    ws = forum_ws(tmp_path, FORUM)
+    inc = open_incident(ws, title="Hydra cluster", subjects=ATTACKERS).id
+    write_evidence(ws, inc, canary_world())
+    ws.store.append(
+        inc, "decision.recorded", {"option": "benign", "rationale": "not confirmed at all"}, "a"
+    )
+    assert not forum.prepare_report(ws, inc).confirmed
+    ws.store.append(inc, "decision.recorded", {"option": "campaign", "rationale": "yes"}, "a")
+    assert forum.prepare_report(ws, inc).confirmed
+    ws.close()
