@@ -123,7 +123,7 @@ def _duckdb() -> Any:
     return duckdb.connect()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     st.text(
         alphabet=st.sampled_from(list("ab AB12 \t\n\r\x0b\x0c09xyz.,:ÉİẞΣ\u00a0\u2003"))
@@ -265,7 +265,7 @@ _patterns = st.sampled_from(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(patterns=st.lists(_patterns, min_size=1, max_size=6))
 def test_narrowed_matching_finds_exactly_what_full_grouping_finds(
     evidence: Evidence, patterns: list[str]

@@ -94,7 +94,7 @@ def test_deeply_nested_patterns_are_unsupported_through_read_objects() -> None:
     assert batch.indicators[0].unsupported
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     st.text(
         alphabet=st.sampled_from(list("[]()'=,: aAnNdDoOrR0123456789.-/\\%_ipv4-addrvalue"))

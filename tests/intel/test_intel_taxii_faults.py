@@ -274,7 +274,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(body=json_values, raw=st.binary(max_size=40), use_raw=st.booleans())
 def test_fuzzed_envelopes_and_statuses_give_clear_errors_only(
     body: Any, raw: bytes, use_raw: bool
@@ -322,7 +322,7 @@ stix_like = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(objects=st.lists(stix_like | json_values, max_size=8))
 def test_fuzzed_objects_are_sorted_or_rejected_never_a_crash(objects: list[Any]) -> None:
     batch = read_objects(objects)
