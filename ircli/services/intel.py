@@ -5,9 +5,8 @@ mark (the server's ``X-TAXII-Date-Added-Last``), and the next pull asks only for
 added after it. A pull is journaled only once every page arrived, so an interrupted pull
 records nothing and is simply run again.
 
-Evidence is found from ``evidence.added`` events: ``{"table", "files": {"parquet": {"path",
-"sha256"}}}`` as ``ircli evidence pull`` journals them (paths relative to the store's files
-folder). A flat ``{"table", "path"}`` or a ``"files": [{"table", "path"}]`` list is read too.
+Evidence is the normalised Parquet file of each finished pull (``evidence.added``), found
+through the evidence service.
 """
 
 from __future__ import annotations
