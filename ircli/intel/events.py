@@ -13,7 +13,9 @@ Payloads:
   envelope; not yet known to be stored)
 - ``report.submitted``: ``{"subject", "bundle", "status_id", "success_count", "failure_count",
   "pending_count", "successes", "failures", "object_ids"}`` (the status completed)
-- ``report.attempt_failed``: ``{"subject", "bundle", "error"}`` (nothing reached the server)
+- ``report.attempt_failed``: ``{"subject", "bundle", "error"}`` (the POST gave no usable
+  status; the server may or may not hold the objects, so the next run asks it by id before
+  sending anything again)
 - ``report.status_lost``: ``{"subject", "bundle", "status_id"}`` (the server no longer knows a
   posted status; its objects are sent again under the same ids)
 """

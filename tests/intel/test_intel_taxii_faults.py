@@ -397,3 +397,35 @@ def test_the_decision_option_not_its_rationale_says_confirmed(tmp_path: Path) ->
     ws.store.append(inc, "decision.recorded", {"option": "campaign", "rationale": "yes"}, "a")
     assert forum.prepare_report(ws, inc).confirmed
     ws.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b'{"id": 5, "status": "complete"}',
+        b'{"id": "s", "status": "done"}',
+        b'{"id": "s", "status": "complete", "success_count": -1}',
+        b'{"id": "s", "status": "complete", "failures": [{"message": "no id"}]}',
+        b'{"id": "s", "status": "complete", "successes": "all"}',
+        b"\xff\xfe\x00garbage",
+    ],
+)
+def test_a_malformed_status_after_a_post_is_never_recorded_as_submitted(
+    tmp_path: Path, body: bytes
+) -> None:
+    ws, inc = _ready(tmp_path)
+    server = FakeForum()
+    server.post = lambda objects: httpx.Response(202, headers=TAXII, content=body)
+    with pytest.raises(ExternalServiceError, match="malformed"):
+        forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    assert _types(ws, inc) == ["report.prepared", "report.attempt_failed"]
+    # The server may have stored the objects anyway: the re-run asks it before sending.
+    server.post = server.accept
+    stored = {o["id"] for r in server.posts for o in json.loads(r.read())["objects"]}
+    result = forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    assert result.complete
+    gets = [r for r in server.requests if r.method == "GET" and "match[id]" in r.url.params]
+    assert gets and stored
+    ws.close()
