@@ -429,3 +429,23 @@ def test_a_malformed_status_after_a_post_is_never_recorded_as_submitted(
     gets = [r for r in server.requests if r.method == "GET" and "match[id]" in r.url.params]
     assert gets and stored
     ws.close()
+
+
+def test_cli_errors_are_one_line_with_distinct_exit_codes(
+    tmp_path: Path, ircli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "ircli.toml"
+    config.write_text("responder = 'alice'\n")
+    monkeypatch.setenv("IRCLI_CONFIG", str(config))
+    assert ircli("incident", "new", "--title", "x", "--tlp", "RED").code == 0
+    missing = ircli("report", "INC-0001", "--dry-run")
+    assert missing.code == 5 and "no [forum] table" in missing.err
+    lines = ["[forum]"] + [f"{k} = {json.dumps(v)}" for k, v in FORUM.items()]
+    config.write_text("\n".join(lines) + "\n")
+    dry = ircli("report", "INC-0001", "--dry-run", "-o", str(tmp_path / "out"))
+    assert dry.code == 0 and "cannot be submitted" in dry.err
+    refused = ircli("report", "INC-0001", "--execute")
+    assert refused.code == 12 and "TLP:RED" in refused.err
+    assert refused.err.count("\n") == 2  # one line and its hint, no traceback
+    unknown = ircli("intel", "pull", "INC-0001", "--source", "nope")
+    assert unknown.code == 3
