@@ -13,7 +13,9 @@ Payloads:
   envelope; not yet known to be stored)
 - ``report.submitted``: ``{"subject", "bundle", "status_id", "success_count", "failure_count",
   "pending_count", "successes", "failures", "object_ids"}`` (the status completed)
-- ``report.attempt_failed``: ``{"subject", "bundle", "error"}`` (nothing reached the server)
+- ``report.attempt_failed``: ``{"subject", "bundle", "error"}`` (the POST gave no usable
+  status; the server may or may not hold the objects, so the next run asks it by id before
+  sending anything again)
 - ``report.status_lost``: ``{"subject", "bundle", "status_id"}`` (the server no longer knows a
   posted status; its objects are sent again under the same ids)
 """
@@ -55,12 +57,17 @@ def _posted(p: dict[str, Any]) -> str:
     return f"Posted {len(p.get('object_ids', []))} {p['bundle']} object(s); status {p['status_id']}"
 
 
-@describes("report.submitted", "Forum report submitted")
+@describes("report.submitted", "Report submitted")
 def _submitted(p: dict[str, Any]) -> str:
+    if "success_count" not in p:  # an older or foreign payload: say what it holds
+        status = p.get("status_id") or p.get("status")
+        objects = p.get("objects")
+        tail = f" ({objects} object(s))" if isinstance(objects, int) else ""
+        return "Forum report submitted" + (f", status {status}" if status else "") + tail
     return (
-        f"Forum accepted {p.get('success_count', 0)} {p['bundle']} object(s), "
-        f"{p.get('failure_count', 0)} failed (status {p['status_id']})"
-    )
+        f"Forum accepted {p.get('success_count', 0)} {p.get('bundle', '')} object(s), "
+        f"{p.get('failure_count', 0)} failed (status {p.get('status_id', '?')})"
+    ).replace("  ", " ")
 
 
 @describes("report.attempt_failed", "Forum submission failed")

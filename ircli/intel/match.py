@@ -385,7 +385,11 @@ def _sighting(
             firsts.append(group.first)
         if group.last:
             lasts.append(group.last)
-        matched.append({"kind": observable, "value": group.value})
+        entry = {"kind": observable, "value": group.value}
+        if entry not in matched:
+            matched.append(entry)
+    # Group order from DuckDB is not stable; the journaled payload must be.
+    matched.sort(key=lambda m: (m["kind"], m["value"]))
     return Sighting(
         indicator=indicator.id,
         source=indicator.source,

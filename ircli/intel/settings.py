@@ -110,6 +110,8 @@ class ForumSettings(TaxiiEndpoint):
     max_envelope_bytes: int | None = Field(default=None, ge=1024)
     clear_ip_asn_types: tuple[str, ...] = ("hosting", "vpn")
     max_accounts_in_report: int = Field(default=200, ge=0, le=100_000)
+    approvers: tuple[str, ...] = ()
+    """Responders or ``[policies.roles]`` who may approve a report (empty: anyone else)."""
 
     @field_validator("max_tlp")
     @classmethod

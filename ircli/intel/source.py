@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ircli.errors import ExternalServiceError
+from ircli.errors import ExternalServiceError, UsageError
 from ircli.intel.settings import TaxiiEndpoint, taxii_source
 
 if TYPE_CHECKING:
@@ -32,13 +32,25 @@ class TaxiiSource:
 
     kind = "intel"
 
-    def __init__(self, endpoint: TaxiiEndpoint) -> None:
+    def __init__(self, endpoint: TaxiiEndpoint, name: str = "forum") -> None:
         self.endpoint = endpoint
+        self.name = name
 
     @classmethod
-    def from_config(cls, name: str, table: dict[str, Any]) -> TaxiiSource:
+    def from_config(cls, name: str, table: dict[str, Any], env: Any = None) -> TaxiiSource:
         """Build from a ``[sources.NAME]`` table with ``type = "taxii"``."""
-        return cls(taxii_source(name, table))
+        return cls(taxii_source(name, table), name)
+
+    @property
+    def mapping(self) -> Any:
+        """A TAXII feed has no log mapping: it is pulled as intel, not as evidence rows."""
+        raise UsageError(
+            f"source '{self.name}' is a TAXII intel feed, not a log source",
+            hint=f"pull it with: ircli intel pull INC --source {self.name}",
+        )
+
+    def close(self) -> None:
+        """Nothing to release: each fetch opens and closes its own client."""
 
     def fetch(
         self,

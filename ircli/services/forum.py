@@ -5,7 +5,7 @@
   approval bound to their hashes (``report.prepared`` + ``approval.requested``, step
   ``report``). Preparing again with nothing changed records nothing new.
 - :func:`approve_report` is the second responder's approval (two-person rule), through
-  :mod:`ircli.core.approvals`.
+  :mod:`ircli.services.approvals` (``ircli approve INC report`` does the same).
 - :func:`submit_report` POSTs what is not yet delivered to the Forum collection, polls each
   status resource to completion within the deadline and journals ``report.posted`` then
   ``report.submitted``. A re-run first finishes polling what was posted, then sends only
@@ -23,11 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import ircli.intel.events  # noqa: F401  (registers the timeline lines)
 from ircli.core.approvals import (
-    ApprovalRule,
     ApprovalState,
     approval_state,
     approval_subject,
-    check_can_approve,
 )
 from ircli.core.canonical import sha256_hex
 from ircli.core.clock import format_ts
@@ -131,8 +129,8 @@ def prepare_report(
 ) -> Preparation:
     """Build, check and keep the two bundles; request the report's approval.
 
-    ``own_approval=False`` when a playbook step's approvals already govern the report
-    (the engine binds them to these bundles' hash), so no second request is made.
+    ``own_approval=False`` when a playbook step runs the report: the step's approval (bound
+    to this preparation's hashes through the step preview) replaces the report's own.
     """
     from ircli.intel.report import find_leaks
 
@@ -152,8 +150,8 @@ def prepare_report(
     files = {name: _keep_bundle(ws, bundle) for name, bundle in bundles.items()}
     subject = approval_subject({name: f["sha256"] for name, f in files.items()})
     refusal = _tlp_refusal(state, settings)
-    recorded = previous is None or previous.payload.get("subject") != subject
-    if recorded:
+    events: list[tuple[str, dict[str, Any]]] = []
+    if previous is None or previous.payload.get("subject") != subject:
         bundles_info = {
             name: {
                 **files[name],
@@ -162,38 +160,31 @@ def prepare_report(
             }
             for name in BUNDLES
         }
-        prepared_at = _prepared_at(bundles)
-        events: list[tuple[str, dict[str, Any]]] = [
-            (
-                "report.prepared",
-                {
-                    "subject": subject,
-                    "tlp": state.tlp,
-                    "confirmed": confirmed,
-                    "threat_actor": bool(threat_actor),
-                    "prepared_at": prepared_at,
-                    "bundles": bundles_info,
-                    "policy": policy,
-                    "collection": settings.collection,
-                },
-            ),
-        ]
-        if own_approval:
-            events.append(
-                (
-                    "approval.requested",
-                    {
-                        "step": STEP,
-                        "subject": subject,
-                        "required": 1,
-                        "from": [],
-                        "summary": f"Submit the Forum report of {state.id} "
-                        f"({sum(len(b['objects']) for b in bundles.values())} STIX objects, "
-                        f"TLP:{state.tlp})",
-                    },
-                )
-            )
+        prepared = {
+            "subject": subject,
+            "tlp": state.tlp,
+            "confirmed": confirmed,
+            "threat_actor": bool(threat_actor),
+            "prepared_at": _prepared_at(bundles),
+            "bundles": bundles_info,
+            "policy": policy,
+            "collection": settings.collection,
+        }
+        events.append(("report.prepared", prepared))
+    if own_approval and (events or not _requested(ws, state.id, subject)):
+        count = sum(len(b["objects"]) for b in bundles.values())
+        request = {
+            "step": STEP,
+            "subject": subject,
+            "required": 1,
+            "from": list(settings.approvers),
+            "summary": f"Submit the Forum report of {state.id} ({count} STIX objects, "
+            f"TLP:{state.tlp})",
+        }
+        events.append(("approval.requested", request))
+    if events:
         ws.store.append_many(state.id, events, ws.actor)
+    recorded = bool(events)
     written: dict[str, str] = {}
     if out_dir is not None:
         written = _write_review(out_dir, bundles, policy, subject, refusal)
@@ -349,13 +340,23 @@ def _prepared_at(bundles: dict[str, dict[str, Any]]) -> str:
     return ""
 
 
-def _decided_confirmed(ws: Workspace, incident: str) -> bool:
-    from ircli.core.events import iter_payload_strings
+CONFIRMING_OPTIONS = ("campaign", "confirmed", "confirm", "distillation")
+"""Decision options that mean the campaign is confirmed (a ``report``, not a ``grouping``)."""
 
+
+def _decided_confirmed(ws: Workspace, incident: str) -> bool:
     confirmed = False
     for event in ws.store.events(incident, types=["decision.recorded"]):
-        confirmed = any("confirm" in s.lower() for s in iter_payload_strings(event.payload))
+        option = str(event.payload.get("option", "")).lower()
+        confirmed = option in CONFIRMING_OPTIONS
     return confirmed
+
+
+def _requested(ws: Workspace, incident: str, subject: str) -> bool:
+    return any(
+        e.payload.get("step") == STEP and e.payload.get("subject") == subject
+        for e in ws.store.events(incident, types=["approval.requested"])
+    )
 
 
 def _latest_prepared(ws: Workspace, incident: str) -> Event | None:
@@ -379,24 +380,19 @@ def _tlp_refusal(state: Incident, settings: ForumSettings) -> str | None:
 
 def report_approval(ws: Workspace, incident: str) -> ApprovalState:
     """Where the report's approval stands."""
-    state = get_incident(ws, incident)
-    return approval_state(ws.store.events(state.id), STEP)
+    from ircli.services.approvals import approval_status
+
+    return approval_status(ws, incident, STEP)
 
 
 def approve_report(
     ws: Workspace, incident: str, *, comment: str = "", subject: str | None = None
 ) -> ApprovalState:
-    """Approve the prepared report as ``ws.actor`` (never its requester)."""
-    state = get_incident(ws, incident)
-    current = approval_state(ws.store.events(state.id), STEP)
-    check_can_approve(current, ws.actor, ApprovalRule(1), subject=subject)
-    ws.store.append(
-        state.id,
-        "approval.granted",
-        {"step": STEP, "subject": current.subject, "comment": comment},
-        ws.actor,
-    )
-    return approval_state(ws.store.events(state.id), STEP)
+    """Approve the prepared report as ``ws.actor`` (never its requester); the same as
+    ``ircli approve INC report``."""
+    from ircli.services.approvals import approve
+
+    return approve(ws, incident, STEP, comment, subject)
 
 
 # -- submitting -----------------------------------------------------------------------
@@ -412,7 +408,8 @@ def submit_report(
 ) -> Submission:
     """Send what is not yet delivered, poll to completion, journal the outcome.
 
-    ``own_approval=False``: the caller (a playbook step) has enforced the approvals.
+    ``own_approval=False``: the caller (a playbook step) has checked its own approval of
+    exactly this preparation.
     """
     state = get_incident(ws, incident)
     settings = forum_settings(ws.config.forum)

@@ -5,10 +5,8 @@ mark (the server's ``X-TAXII-Date-Added-Last``), and the next pull asks only for
 added after it. A pull is journaled only once every page arrived, so an interrupted pull
 records nothing and is simply run again.
 
-Evidence is found from ``evidence.added`` events. Assumed payload (read tolerantly):
-``{"table": "requests"|"accounts", "path": <Parquet file, absolute or relative to the
-store's files folder>, "sha256": ...}``; a ``"files": [{"table", "path"}]`` list, or the
-path under ``"parquet"``/``"file"``, is accepted too.
+Evidence is the normalised Parquet file of each finished pull (``evidence.added``), found
+through the evidence service.
 """
 
 from __future__ import annotations
@@ -99,7 +97,9 @@ def pull_intel(
     added_after = None if full or not mine else mine[-1].get("high_water")
     known = {k: v for p in previous for k, v in p.get("identities", {}).items()}
 
-    fetched = TaxiiSource(endpoint).fetch(added_after=added_after, transport=transport)
+    fetched = TaxiiSource(endpoint, source or "forum").fetch(
+        added_after=added_after, transport=transport
+    )
     objects, high_water, pages = fetched.objects, fetched.high_water, fetched.pages
     batch = read_objects(objects, known)
     unsupported = [

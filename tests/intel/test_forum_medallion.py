@@ -295,6 +295,28 @@ def test_submission_waits_for_a_second_responder(medallion: Any, tmp_path: Path)
     ws.close()
 
 
+def test_only_the_configured_approvers_may_approve(medallion: Any, tmp_path: Path) -> None:
+    server = medallion(forum_objects())
+    table = server.forum_table(approvers=["leads"])
+    ws = forum_ws(tmp_path, table)
+    inc = open_incident(ws, title="Hydra cluster", subjects=ATTACKERS).id
+    write_evidence(ws, inc, canary_world())
+    forum.prepare_report(ws, inc)
+    from ircli.config import Config
+    from ircli.core.clock import FixedClock
+    from ircli.services.workspace import Workspace
+
+    config = Config(forum=table, policies={"roles": {"leads": ["carol"]}})
+    bob = Workspace(tmp_path / "store.db", config, "bob", FixedClock(T0))
+    with pytest.raises(RefusedError, match="may not approve"):
+        forum.approve_report(bob, inc)
+    carol = Workspace(tmp_path / "store.db", config, "carol", FixedClock(T0))
+    assert forum.approve_report(carol, inc).satisfied
+    bob.close()
+    carol.close()
+    ws.close()
+
+
 def test_wrong_password_is_a_clear_error_and_nothing_is_recorded(
     medallion: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -336,7 +358,9 @@ def test_the_cli_walks_dry_run_approve_execute(
     assert (tmp_path / "out" / "narrative.json").is_file()
     waiting = ircli("--as", "alice", "report", inc, "--execute")
     assert waiting.code == 11 and "approval" in waiting.err
-    assert ircli("--as", "bob", "report", inc, "--approve").code == 0
+    pending = ircli("--as", "bob", "approvals", "--json")
+    assert [(p["incident"], p["step"]) for p in json.loads(pending.out)] == [(inc, "report")]
+    assert ircli("--as", "bob", "approve", inc, "report").code == 0
     done = ircli("--as", "alice", "report", inc, "--execute", "--json")
     assert done.code == 0, done.err
     assert json.loads(done.out)["complete"] is True

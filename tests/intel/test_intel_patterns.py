@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ircli.intel.patterns import PatternUnsupported, Term, parse_pattern
@@ -94,7 +94,7 @@ def test_deeply_nested_patterns_are_unsupported_through_read_objects() -> None:
     assert batch.indicators[0].unsupported
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     st.text(
         alphabet=st.sampled_from(list("[]()'=,: aAnNdDoOrR0123456789.-/\\%_ipv4-addrvalue"))

@@ -274,7 +274,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(body=json_values, raw=st.binary(max_size=40), use_raw=st.booleans())
 def test_fuzzed_envelopes_and_statuses_give_clear_errors_only(
     body: Any, raw: bytes, use_raw: bool
@@ -322,7 +322,7 @@ stix_like = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(objects=st.lists(stix_like | json_values, max_size=8))
 def test_fuzzed_objects_are_sorted_or_rejected_never_a_crash(objects: list[Any]) -> None:
     batch = read_objects(objects)
@@ -365,3 +365,87 @@ def test_a_status_the_server_forgot_is_closed_and_its_objects_sent_again(tmp_pat
     resent = json.loads(server.posts[1].read())["objects"]
     assert [o["id"] for o in resent] == [o["id"] for o in lost]
     ws.close()
+
+
+def test_a_playbook_step_uses_its_own_approval_instead_of_the_reports(tmp_path: Path) -> None:
+    ws = forum_ws(tmp_path, FORUM)
+    inc = open_incident(ws, title="Hydra cluster", subjects=ATTACKERS).id
+    write_evidence(ws, inc, canary_world())
+    prepared = forum.prepare_report(ws, inc, own_approval=False)
+    assert [e.type for e in ws.store.events(inc, types=["approval.requested"])] == []
+    server = FakeForum()
+    result = forum.submit_report(ws, inc, transport=httpx.MockTransport(server), own_approval=False)
+    assert result.complete and result.subject == prepared.subject
+    # The same preparation asked for by hand later gets its own request, not a new preparation.
+    again = forum.prepare_report(ws, inc)
+    assert again.subject == prepared.subject
+    kinds = [
+        e.type for e in ws.store.events(inc) if e.type in ("report.prepared", "approval.requested")
+    ]
+    assert kinds == ["report.prepared", "approval.requested"]
+    ws.close()
+
+
+def test_the_decision_option_not_its_rationale_says_confirmed(tmp_path: Path) -> None:
+    ws = forum_ws(tmp_path, FORUM)
+    inc = open_incident(ws, title="Hydra cluster", subjects=ATTACKERS).id
+    write_evidence(ws, inc, canary_world())
+    ws.store.append(
+        inc, "decision.recorded", {"option": "benign", "rationale": "not confirmed at all"}, "a"
+    )
+    assert not forum.prepare_report(ws, inc).confirmed
+    ws.store.append(inc, "decision.recorded", {"option": "campaign", "rationale": "yes"}, "a")
+    assert forum.prepare_report(ws, inc).confirmed
+    ws.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b'{"id": 5, "status": "complete"}',
+        b'{"id": "s", "status": "done"}',
+        b'{"id": "s", "status": "complete", "success_count": -1}',
+        b'{"id": "s", "status": "complete", "failures": [{"message": "no id"}]}',
+        b'{"id": "s", "status": "complete", "successes": "all"}',
+        b"\xff\xfe\x00garbage",
+    ],
+)
+def test_a_malformed_status_after_a_post_is_never_recorded_as_submitted(
+    tmp_path: Path, body: bytes
+) -> None:
+    ws, inc = _ready(tmp_path)
+    server = FakeForum()
+    server.post = lambda objects: httpx.Response(202, headers=TAXII, content=body)
+    with pytest.raises(ExternalServiceError, match="malformed"):
+        forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    assert _types(ws, inc) == ["report.prepared", "report.attempt_failed"]
+    # The server may have stored the objects anyway: the re-run asks it before sending.
+    server.post = server.accept
+    stored = {o["id"] for r in server.posts for o in json.loads(r.read())["objects"]}
+    result = forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    assert result.complete
+    gets = [r for r in server.requests if r.method == "GET" and "match[id]" in r.url.params]
+    assert gets and stored
+    ws.close()
+
+
+def test_cli_errors_are_one_line_with_distinct_exit_codes(
+    tmp_path: Path, ircli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "ircli.toml"
+    config.write_text("responder = 'alice'\n")
+    monkeypatch.setenv("IRCLI_CONFIG", str(config))
+    assert ircli("incident", "new", "--title", "x", "--tlp", "RED").code == 0
+    missing = ircli("report", "INC-0001", "--dry-run")
+    assert missing.code == 5 and "no [forum] table" in missing.err
+    lines = ["[forum]"] + [f"{k} = {json.dumps(v)}" for k, v in FORUM.items()]
+    config.write_text("\n".join(lines) + "\n")
+    dry = ircli("report", "INC-0001", "--dry-run", "-o", str(tmp_path / "out"))
+    assert dry.code == 0 and "cannot be submitted" in dry.err
+    refused = ircli("report", "INC-0001", "--execute")
+    assert refused.code == 12 and "TLP:RED" in refused.err
+    assert refused.err.count("\n") == 2  # one line and its hint, no traceback
+    unknown = ircli("intel", "pull", "INC-0001", "--source", "nope")
+    assert unknown.code == 3
