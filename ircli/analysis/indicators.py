@@ -158,12 +158,12 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "release_replay",
         "lifecycle",
-        "CASE WHEN f.new_prompts >= 5 THEN f.replayed::DOUBLE / f.new_prompts END",
-        ramp(0.1, 0.4),
-        "{value:.0%} of prompts sent to the new model replay prompts sent to an older one before (percentile {percentile:.0%})",
-        "share of new-model prompts already sent to an older model, by this or any account",
+        # enough new-model traffic that a replay rate is a rate, not a coincidence
+        "CASE WHEN f.new_prompts >= 20 THEN f.replay_new - f.repeat_old END",
+        ramp(0.15, 0.35),
+        "{value:+.0%} of its new-model requests replay prompts it sent before the release, beyond its usual repetition (percentile {percentile:.0%})",
+        "share of new-model requests re-sending pre-release prompts, minus the account's own repeat rate on older models",
     ),
-    # -- identity / infrastructure --------------------------------------------------------
     Indicator(
         "payment_shared_orgs",
         "identity",
