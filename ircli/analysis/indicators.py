@@ -69,6 +69,15 @@ CATALOGUE: tuple[Indicator, ...] = (
         True,
     ),
     Indicator(
+        "harvest_volume",
+        "content",
+        "CASE WHEN f.n_text > 0 THEN (f.harvest::DOUBLE / f.n_text) * f.n / greatest(peer.med_n, 1) END",
+        ramp(3.0, 10.0),
+        "sends {value:.1f}x as many harvesting prompts as a typical peer sends prompts at all, even if mixed with other traffic (percentile {percentile:.0%})",
+        "estimated harvesting requests relative to the peer median request count",
+        True,
+    ),
+    Indicator(
         "language_coercion_share",
         "content",
         _share("lang"),
@@ -318,6 +327,7 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
                median(single_turn) AS med_single_turn,
                median(thinking_share) AS med_thinking,
                median(limited_share) AS med_limited,
+               median(n) AS med_n,
                median(cohort_accts) AS med_cohort,
                quantile_cont(greatest(n_ua, 1) + greatest(n_sys, 1) + greatest(n_countries, 1) - 3, 0.9) AS p90_hetero,
                -- a ceiling needs enough peers to be one
