@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ircli.analysis.events import ANALYSIS_COMPLETED
+from ircli.core.timeline import describes
 from ircli.errors import IntegrityError, NotFoundError, ValidationError
 from ircli.services.incidents import resolve_incident_id
 from ircli.services.workspace import Workspace
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ircli.analysis.engine import AnalysisResult
     from ircli.analysis.scoring import Scorecard
 
-EVENT = ANALYSIS_COMPLETED
+EVENT = "analysis.completed"
 TABLES = ("requests", "accounts", "releases")
 
 
@@ -267,6 +267,17 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@describes(EVENT, "Analysis completed")
+def _describe(p: dict[str, Any]) -> str:
+    s = p.get("summary", {})
+    v = s.get("verdicts", {})
+    return (
+        f"Analysis {p.get('analysis_id', '')}: {s.get('accounts', 0)} accounts, "
+        f"{v.get('alert', 0)} alert, {v.get('watch', 0)} watch, {v.get('policy', 0)} policy; "
+        f"{s.get('clusters', 0)} clusters"
+    )
 
 
 def score_files(labels: Path, analysis: Path) -> Scorecard:

@@ -6,7 +6,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ircli.analysis import events as _analysis_events  # noqa: F401 - registers timeline lines
 from ircli.core.events import ChainReport, Event
 from ircli.core.incident import (
     SEVERITIES,
