@@ -206,5 +206,5 @@ def test_analyze_incident_on_pulled_evidence(
     assert r.code == 0, r.err
     data = json.loads(r.out)
     assert data["summary"]["alerted"] > 0
-    shown = ircli("incident", "show", "INC-0001")
-    assert "Analysis AN-" in shown.out and "alert" in shown.out
+    event = ircli("incident", "show", "INC-0001", "--json")
+    assert any(e["type"] == "analysis.completed" for e in json.loads(event.out)["timeline"])
