@@ -57,6 +57,7 @@ def analyze(
         linking.build_tokens(con)
         linking.link(con)
         linking.components(con)
+        linking.communities(con)
         coordination.build(con)
         names = indicators.compute(con)
         evidence = linking.minimal_evidence(con)

@@ -228,7 +228,11 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
     start of the evidence is taken as released at that first request.
     """
     if releases:
-        rel = "SELECT model, min(released_at) AS released_at FROM releases GROUP BY model"
+        # Only launches inside the evidence window can be pivoted to while we watch.
+        rel = """
+            SELECT model, min(released_at) AS released_at FROM releases GROUP BY model
+            HAVING min(released_at) > (SELECT min(ts) FROM rq)
+        """
     else:
         rel = """
             SELECT model, min(ts) AS released_at FROM rq GROUP BY model
@@ -242,25 +246,23 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
             SELECT r.account_id, r.ph, r.ts, rel.released_at,
                    rel.model IS NOT NULL AND r.ts >= rel.released_at AS is_new
             FROM rq r LEFT JOIN rel ON r.model = rel.model
-        ), old AS (
-            -- prompts sent to an older model before: a replay may come from a sibling account
-            SELECT ph, min(ts) AS first_old FROM x WHERE NOT is_new GROUP BY ph
-        ), p AS (
-            SELECT x.account_id, x.ph,
-                   min(x.ts) FILTER (WHERE x.is_new) AS first_new,
-                   count(*) FILTER (WHERE x.is_new) AS n_new,
-                   count(*) AS n_all,
-                   min(epoch(x.ts) - epoch(x.released_at)) FILTER (WHERE x.is_new) AS delay
+        ), y AS (
+            SELECT x.*, min(x.ts) OVER (PARTITION BY x.account_id, x.ph) AS first_seen
             FROM x WHERE x.account_id IN (SELECT account_id FROM x WHERE is_new)
-            GROUP BY x.account_id, x.ph
         )
-        SELECT p.account_id,
-               sum(p.n_new) AS n_new,
-               min(p.delay) / 3600.0 AS pivot_delay_h,
-               count(*) FILTER (WHERE p.first_new IS NOT NULL) AS new_prompts,
-               count(*) FILTER (WHERE p.first_new IS NOT NULL AND old.first_old < p.first_new) AS replayed,
-               sum(p.n_all) AS n_all
-        FROM p LEFT JOIN old USING (ph) GROUP BY p.account_id
+        -- Replay is a change of behaviour at the pivot: the share of new-model requests
+        -- re-sending a prompt from before the release, against how often the account
+        -- repeated itself on older models anyway (people re-ask; harvesters re-run).
+        SELECT account_id,
+               count(*) FILTER (WHERE is_new) AS n_new,
+               min(epoch(ts) - epoch(released_at)) FILTER (WHERE is_new) / 3600.0 AS pivot_delay_h,
+               count(*) FILTER (WHERE is_new) AS new_prompts,
+               avg(CASE WHEN first_seen < released_at THEN 1.0 ELSE 0.0 END)
+                   FILTER (WHERE is_new) AS replay_new,
+               coalesce(avg(CASE WHEN ts > first_seen THEN 1.0 ELSE 0.0 END)
+                   FILTER (WHERE NOT is_new), 0.0) AS repeat_old,
+               count(*) AS n_all
+        FROM y GROUP BY account_id
         """
     )
 

@@ -69,6 +69,15 @@ CATALOGUE: tuple[Indicator, ...] = (
         True,
     ),
     Indicator(
+        "harvest_volume",
+        "content",
+        "CASE WHEN f.n_text > 0 THEN (f.harvest::DOUBLE / f.n_text) * f.n / greatest(peer.med_n, 1) END",
+        ramp(3.0, 10.0),
+        "sends {value:.1f}x as many harvesting prompts as a typical peer sends prompts at all, even if mixed with other traffic (percentile {percentile:.0%})",
+        "estimated harvesting requests relative to the peer median request count",
+        True,
+    ),
+    Indicator(
         "language_coercion_share",
         "content",
         _share("lang"),
@@ -158,12 +167,12 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "release_replay",
         "lifecycle",
-        "CASE WHEN f.new_prompts >= 5 THEN f.replayed::DOUBLE / f.new_prompts END",
-        ramp(0.1, 0.4),
-        "{value:.0%} of prompts sent to the new model replay prompts sent to an older one before (percentile {percentile:.0%})",
-        "share of new-model prompts already sent to an older model, by this or any account",
+        # enough new-model traffic that a replay rate is a rate, not a coincidence
+        "CASE WHEN f.new_prompts >= 20 THEN f.replay_new - f.repeat_old END",
+        ramp(0.15, 0.35),
+        "{value:+.0%} of its new-model requests replay prompts it sent before the release, beyond its usual repetition (percentile {percentile:.0%})",
+        "share of new-model requests re-sending pre-release prompts, minus the account's own repeat rate on older models",
     ),
-    # -- identity / infrastructure --------------------------------------------------------
     Indicator(
         "payment_shared_orgs",
         "identity",
@@ -318,6 +327,7 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
                median(single_turn) AS med_single_turn,
                median(thinking_share) AS med_thinking,
                median(limited_share) AS med_limited,
+               median(n) AS med_n,
                median(cohort_accts) AS med_cohort,
                quantile_cont(greatest(n_ua, 1) + greatest(n_sys, 1) + greatest(n_countries, 1) - 3, 0.9) AS p90_hetero,
                -- a ceiling needs enough peers to be one

@@ -242,6 +242,59 @@ def components(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+COMMUNITY_FROM = 20  # components at least this large are split into communities
+RESOLUTION = 0.05  # coarse: split only where a few bridging tokens join dense groups
+
+
+def communities(con: duckdb.DuckDBPyConnection) -> None:
+    """Split large components into communities (Louvain on the account–token graph).
+
+    A connected component can hang together by one bridging token: two campaigns that
+    happen to start in the same hour with a common system prompt. Modularity keeps dense
+    groups together and cuts such bridges; small components are left as they are.
+    """
+    import networkx as nx
+
+    rows = con.execute(
+        f"""
+        SELECT c.root, l.tok, l.account_id, l.weight
+        FROM links l JOIN clusters c USING (account_id)
+        WHERE c.size >= {COMMUNITY_FROM}
+        ORDER BY c.root, l.tok, l.account_id
+        """
+    ).fetchall()
+    graphs: dict[str, Any] = {}
+    for root, tok, account, weight in rows:
+        graph = graphs.setdefault(root, nx.Graph())
+        graph.add_edge("a:" + account, "t:" + tok, weight=float(weight))
+    moves: list[tuple[str, str]] = []
+    for graph in graphs.values():
+        found = nx.community.louvain_communities(
+            graph, weight="weight", resolution=RESOLUTION, seed=0
+        )
+        groups = [sorted(n[2:] for n in c if n.startswith("a:")) for c in found]
+        groups = [g for g in groups if g]
+        if len(groups) < 2:
+            continue
+        for group in groups:
+            moves.extend((account, group[0]) for account in group)
+    if not moves:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE moves (account_id VARCHAR, root VARCHAR)")
+    con.executemany("INSERT INTO moves VALUES (?, ?)", moves)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE clusters AS
+        WITH lab AS (
+            SELECT c.account_id, coalesce(m.root, c.root) AS root
+            FROM clusters c LEFT JOIN moves m USING (account_id)
+        ), sized AS (SELECT root, count(*) AS size FROM lab GROUP BY root)
+        SELECT lab.account_id, lab.root, sized.size FROM lab JOIN sized USING (root)
+        WHERE sized.size >= 2
+        """
+    )
+
+
 def cluster_id(root: str) -> str:
     """A stable cluster id: the same members' smallest account id gives the same id."""
     return "CL-" + hashlib.sha256(root.encode()).hexdigest()[:10]

@@ -87,7 +87,10 @@ def judge(
     # Where the text is there and shows nothing, economics alone stays below an alert.
     content = max(content, (0.45 if has_text else 0.8) * economics)
     # Filler traffic dilutes an account's own shares; its cluster's content still counts.
-    content = max(content, cluster_content)
+    if content >= 0.2:
+        # Diluted, not absent: an account with no content signal of its own is not lifted
+        # by the company it is linked to.
+        content = max(content, cluster_content)
     backing = max(fam["identity"], fam["coordination"])
     if backing >= 0.3:
         # Machine timing strengthens other backing evidence but never stands in for it.

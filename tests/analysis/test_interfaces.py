@@ -188,3 +188,23 @@ def test_demo_score_command(ircli: Any, tmp_path: Path) -> None:
     analysis.write_text("not json")
     bad = ircli(*args)
     assert bad.code == 4 and "not JSON" in bad.err
+
+
+def test_analyze_incident_on_pulled_evidence(
+    ircli: Any, files: dict[str, Path], tmp_path: Path
+) -> None:
+    config = "".join(
+        f'[sources.{t}]\ntype = "file"\ntable = "{t}"\npath = "{files[t]}"\n'
+        for t in ("requests", "accounts", "releases")
+    )
+    (tmp_path / "ircli.toml").write_text(config)
+    assert ircli("incident", "new", "--title", "hydra").code == 0
+    for table in ("requests", "accounts", "releases"):
+        r = ircli("evidence", "pull", "INC-0001", "--source", table)
+        assert r.code == 0, r.err
+    r = ircli("analyze", "INC-0001", "--format", "json")
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    assert data["summary"]["alerted"] > 0
+    event = ircli("incident", "show", "INC-0001", "--json")
+    assert any(e["type"] == "analysis.completed" for e in json.loads(event.out)["timeline"])
