@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ircli.errors import RefusedError, WaitingError
+from ircli.errors import ExternalServiceError, RefusedError, WaitingError
 from ircli.services.containment import (
     TargetRequest,
     approve_action,
@@ -222,3 +222,51 @@ def test_resumed_target_is_read_before_it_is_written(scim_server: str, team: Any
     assert events[account(1)]["reason"].startswith("reconciled")
     assert "reason" not in events[account(2)]
     assert read_all(scim_server) == {account(0): False, account(1): False, account(2): False}
+
+
+def test_delete_operation_removes_users_and_cannot_be_rolled_back(
+    scim_server: str, team: Any
+) -> None:
+    provision(scim_server, 5)
+    people = team(
+        action_config(
+            "contain",
+            {
+                "type": "scim",
+                "base_url": scim_server,
+                "token_secret": "scim",
+                "operation": "delete",
+                "approvals": 0,
+            },
+        )
+    )
+    alice = people["alice"]
+    view = preview_action(
+        alice, "INC-0001", "contain", TargetRequest(accounts=(account(1), account(2), "ghost"))
+    )
+    assert view.preview.targets == [account(1), account(2)]
+    assert view.preview.excluded == [
+        {"account": "ghost", "reason": "not found on the account system"}
+    ]
+    run = execute_action(alice, "INC-0001", "contain")
+    assert run.totals.succeeded == 2
+    assert set(read_all(scim_server)) == {account(0), account(3), account(4)}
+    with pytest.raises(RefusedError, match="cannot be rolled back"):
+        execute_action(alice, "INC-0001", "contain", rollback=True)
+
+
+def test_bad_scim_token_stops_with_a_clear_message(
+    scim_server: str, team: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provision(scim_server, 2)
+    people = team(
+        action_config(
+            "contain",
+            {"type": "scim", "base_url": scim_server, "token_secret": "scim", "approvals": 0},
+        )
+    )
+    monkeypatch.setenv("IRCLI_SECRET_SCIM", "wrong")
+    with pytest.raises(ExternalServiceError, match="refused the credentials"):
+        preview_action(
+            people["alice"], "INC-0001", "contain", TargetRequest(accounts=(account(1),))
+        )
