@@ -75,3 +75,22 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys
     assert "acting" in capsys.readouterr().err
     with progress_bar(enabled=False) as update:  # --json: never a bar
         assert update is None
+
+
+def test_client_rate_limit_keeps_under_the_servers(admin_api, team) -> None:
+    import time
+
+    api = admin_api(rate=40)
+    table = http_action(api.url, approvals=0, rate=40.0, concurrency=4)
+    alice = team(action_config("contain", table))["alice"]
+    accounts = tuple(f"acct-{i:03d}" for i in range(80))
+    preview_action(alice, "INC-0001", "contain", TargetRequest(accounts=accounts))
+    started = time.monotonic()
+    run = execute_action(alice, "INC-0001", "contain")
+    elapsed = time.monotonic() - started
+    assert run.totals.succeeded == 80 and run.failed == 0
+    assert elapsed >= 80 / 40 * 0.9  # never faster than the configured rate
+    stats = api.stats()
+    # Without the client-side limit the server would refuse most of them (4 workers, ~ms each).
+    assert stats["limited"] <= 20
+    assert len(stats["effects"]) == 80
