@@ -81,7 +81,9 @@ class TargetRequest:
     targets_file: Path | None = None
     accounts: tuple[str, ...] = ()
     analysis: dict[str, Any] | None = None
-    """An analysis result already in memory (a playbook's ``analysis``), like --targets."""
+    """An analysis result already in memory, like --targets."""
+    incident_analysis: bool = False
+    """Take the candidates from the incident's latest ``analysis.completed`` result."""
     accounts_file: Path | None = None
     allowlist_file: Path | None = None
     include_verdicts: tuple[str, ...] = ()
@@ -91,7 +93,12 @@ class TargetRequest:
     @property
     def empty(self) -> bool:
         """No targets given: use the saved preview."""
-        return self.targets_file is None and not self.accounts and self.analysis is None
+        return (
+            self.targets_file is None
+            and not self.accounts
+            and self.analysis is None
+            and not self.incident_analysis
+        )
 
 
 @dataclass
@@ -236,7 +243,7 @@ def _prepare(
             )
         return _view(incident, saved, rule, ledger, journal, saved_now=False)
     else:
-        candidates, sources, parts, facts, allow, refs = _inputs(plugin, request)
+        candidates, sources, parts, facts, allow, refs = _inputs(ws, incident, plugin, request)
     parts["override"] = request.override_reason
     digest = digest_inputs(parts)
     if saved is not None and saved.inputs_digest == digest:
@@ -278,7 +285,7 @@ def _prepare(
 
 
 def _inputs(
-    plugin: ActionPlugin, request: TargetRequest
+    ws: Workspace, incident: str, plugin: ActionPlugin, request: TargetRequest
 ) -> tuple[
     list[Candidate],
     list[dict[str, Any]],
@@ -297,6 +304,12 @@ def _inputs(
         candidates.extend(candidates_from(request.analysis, "analysis"))
         digest = sha256_hex(canonical_json(request.analysis))
         sources.append({"kind": "analysis", "file": "", "sha256": digest})
+    if request.incident_analysis:
+        from ircli.services.analysis import latest_analysis
+
+        done = latest_analysis(ws, incident)
+        candidates.extend(candidates_from(_verdicts_only(done.result), done.analysis_id))
+        sources.append({"kind": "analysis", "file": done.analysis_id, "sha256": done.result_sha256})
     for index, account in enumerate(request.accounts):
         candidates.append(Candidate(check_account(account, f"--account #{index + 1}")))
     accounts_file = request.accounts_file or _path(settings.accounts_file)
@@ -317,6 +330,15 @@ def _inputs(
         "exclude_flags": sorted(settings.exclude_flags),
     }
     return candidates, sources, parts, facts, allow, {}
+
+
+def _verdicts_only(result: dict[str, Any]) -> dict[str, Any]:
+    """What the preview needs of an analysis result: ids, verdicts and clusters."""
+    keep = ("account_id", "verdict", "cluster_id")
+    accounts = result.get("accounts")
+    if not isinstance(accounts, list):
+        raise ValidationError("the analysis result has no accounts list")
+    return {"accounts": [{k: a.get(k) for k in keep} for a in accounts if isinstance(a, dict)]}
 
 
 def _rollback_candidates(

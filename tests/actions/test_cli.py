@@ -127,3 +127,19 @@ def test_missing_token_is_a_secrets_error(
     assert result.code == 0  # an http action's preview needs no call
     result = ircli("act", "INC-0001", "contain", "--execute")
     assert result.code == ExitCode.SECRETS and "IRCLI_SECRET_ADMIN" in result.err
+
+
+def test_targets_from_the_incidents_analysis(admin_api: Any, cli_env: Path, ircli: Any) -> None:
+    from ircli.services.workspace import Workspace
+
+    from .test_step import record_analysis
+
+    api = admin_api()
+    write_config(cli_env / "ircli.toml", api.url)
+    missing = ircli("act", "INC-0001", "contain", "--from-analysis")
+    assert missing.code == ExitCode.NOT_FOUND and "ircli analyze" in missing.err
+    with Workspace.from_environment() as ws:
+        record_analysis(ws)
+    dry = ircli("act", "INC-0001", "contain", "--from-analysis", "--cluster", "c7", "--json")
+    assert dry.code == 0, dry.err
+    assert json.loads(dry.out)["targets"] == ["acct-1", "acct-4"]
