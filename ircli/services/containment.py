@@ -370,6 +370,8 @@ def _save_request(
                 "action": preview.action,
                 "preview": preview.payload(),
                 "preview_hash": digest,
+                "targets": len(preview.targets),
+                "excluded": len(preview.excluded),
             },
         )
     ]

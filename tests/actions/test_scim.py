@@ -200,7 +200,7 @@ def test_resumed_target_is_read_before_it_is_written(scim_server: str, team: Any
         [
             (
                 "action.target_started",
-                {"step": "contain", "mode": "apply", "account": a, "key": "k"},
+                {"step": "contain", "mode": "apply", "account_id": a, "key": "k"},
             )
             for a in view.preview.targets
         ],
@@ -216,7 +216,7 @@ def test_resumed_target_is_read_before_it_is_written(scim_server: str, team: Any
     run = execute_action(alice, "INC-0001", "contain")
     assert run.totals.resumed == 2 and run.totals.succeeded == 2
     events = {
-        e.payload["account"]: e.payload
+        e.payload["account_id"]: e.payload
         for e in alice.store.events("INC-0001", types=["action.target_succeeded"])
     }
     assert events[account(1)]["reason"].startswith("reconciled")
