@@ -39,12 +39,7 @@ from ircli.actions.targets import (
     read_candidates,
     select,
 )
-from ircli.core.approvals import (
-    ApprovalRule,
-    ApprovalState,
-    approval_state,
-    check_can_approve,
-)
+from ircli.core.approvals import ApprovalRule, ApprovalState, approval_state
 from ircli.core.canonical import canonical_json, sha256_hex
 from ircli.core.events import Event
 from ircli.errors import (
@@ -423,38 +418,18 @@ def approve_action(
     comment: str = "",
     reject: bool = False,
 ) -> ApprovalState:
-    """Approve (or reject) the saved preview of a step as ``ws.actor``.
+    """Approve (or reject, with a comment) the saved preview of a step as ``ws.actor``.
 
-    ``preview_hash`` is what the approver reviewed (a prefix of at least 8 characters
-    is enough); if the preview changed since, the approval is refused.
+    The shared two-person-rule service does the work, so ``ircli approve INC STEP`` (and
+    ``STEP:rollback``) is the same act. ``preview_hash`` is what the approver reviewed
+    (a prefix of at least 8 characters is enough); if the preview changed since, the
+    approval is refused.
     """
-    incident = _require_open(ws, incident)
-    plugin = _plugin(ws, step, None)
-    rule = _rule(plugin)
-    if rule is None:
-        raise RefusedError(
-            f"action '{plugin.settings.name}' is configured without approvals (approvals = 0)"
-        )
+    from ircli.services import approvals
+
+    answer = approvals.reject if reject else approvals.approve
     key = _approval_step(step, "rollback" if rollback else "apply")
-    state = approval_state(ws.store.events(incident, types=APPROVAL_TYPES), key)
-    subject = None
-    if preview_hash is not None:
-        if len(preview_hash) < 8:
-            raise ValidationError("--preview-hash needs at least 8 characters")
-        subject = (
-            state.subject
-            if state.subject and state.subject.startswith(preview_hash)
-            else preview_hash
-        )
-    roles = ws.config.policies.get("roles", {})
-    check_can_approve(
-        state, ws.actor, rule, subject=subject, roles=roles if isinstance(roles, dict) else {}
-    )
-    kind = "approval.rejected" if reject else "approval.granted"
-    ws.store.append(
-        incident, kind, {"step": key, "subject": state.subject, "comment": comment}, ws.actor
-    )
-    return approval_state(ws.store.events(incident, types=APPROVAL_TYPES), key)
+    return answer(ws, incident, key, comment, preview_hash)
 
 
 # -- execution ------------------------------------------------------------------------

@@ -58,15 +58,11 @@ def test_dry_run_approve_execute_status(admin_api: Any, cli_env: Path, ircli: An
 
     refused = ircli("act", "INC-0001", "contain", "--approve")
     assert refused.code == ExitCode.REFUSED and "two-person rule" in refused.err
+    pending = json.loads(ircli("approvals", "--json").out)
+    assert [(p["step"], p["subject"]) for p in pending] == [("contain", preview["preview_hash"])]
+    # The shared two-person-rule command approves the action's preview, as --approve does.
     approved = ircli(
-        "--as",
-        "bob",
-        "act",
-        "INC-0001",
-        "contain",
-        "--approve",
-        "--preview-hash",
-        preview["preview_hash"][:12],
+        "approve", "INC-0001", "contain", "--as", "bob", "--subject", preview["preview_hash"][:12]
     )
     assert approved.code == 0, approved.err
 
