@@ -1,5 +1,5 @@
 """Against a real scim2-server: 2,000 users, contract-flagged ones excluded, the rest
-deactivated (every user read back), then rolled back under its own approval."""
+deactivated (every user read back); rollback under its own approval; deletion; bad token."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def flags_of(i: int) -> list[str]:
     return [FLAGS[i % 3]] if i % 10 == 3 else []
 
 
-def test_deactivates_exactly_the_eligible_users_and_rolls_back(
+def test_deactivates_exactly_the_eligible_users(
     scim_server: str, team: Any, tmp_path: Path
 ) -> None:
     provision(scim_server, USERS)
