@@ -99,7 +99,7 @@ class Ledger:
             self.request = payload
             self.requester = actor
         elif kind in _STATE_OF:
-            account = str(payload.get("account", ""))
+            account = str(payload.get("account_id", payload.get("account", "")))
             current = self.targets.get(account)
             if current is None:
                 current = self.targets[account] = TargetState(account)
@@ -130,6 +130,10 @@ def project_ledger(events: Iterable[Event], step: str, mode: str) -> Ledger:
     return ledger
 
 
+def _account(p: dict[str, Any]) -> str:
+    return str(p.get("account_id", p.get("account")))
+
+
 def _verb(p: dict[str, Any]) -> str:
     return "Rollback of" if p.get("mode") == "rollback" else "Action"
 
@@ -145,23 +149,23 @@ def _requested(p: dict[str, Any]) -> str:
 
 @describes(STARTED, "Action target started")
 def _started(p: dict[str, Any]) -> str:
-    return f"{p.get('account')}: in flight ({p.get('step')}, key {str(p.get('key'))[:18]}…)"
+    return f"{_account(p)}: in flight ({p.get('step')}, key {str(p.get('key'))[:18]}…)"
 
 
 @describes(SUCCEEDED, "Action target succeeded")
 def _succeeded(p: dict[str, Any]) -> str:
-    return f"{p.get('account')}: {p.get('effect') or 'succeeded'} ({p.get('step')})"
+    return f"{_account(p)}: {p.get('effect') or 'succeeded'} ({p.get('step')})"
 
 
 @describes(FAILED, "Action target failed")
 def _failed(p: dict[str, Any]) -> str:
     kind = "permanent" if p.get("permanent") else "transient"
-    return f"{p.get('account')}: failed ({kind}): {p.get('reason')}"
+    return f"{_account(p)}: failed ({kind}): {p.get('reason')}"
 
 
 @describes(SKIPPED, "Action target skipped")
 def _skipped(p: dict[str, Any]) -> str:
-    return f"{p.get('account')}: skipped: {p.get('reason')}"
+    return f"{_account(p)}: skipped: {p.get('reason')}"
 
 
 @describes(COMPLETED, "Action run completed")

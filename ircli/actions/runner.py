@@ -139,7 +139,12 @@ async def run_targets(
 
     def record(target: Target, key: str, result: Result) -> None:
         nonlocal done
-        base: dict[str, Any] = {"step": step, "mode": mode, "account": target.account, "key": key}
+        base: dict[str, Any] = {
+            "step": step,
+            "mode": mode,
+            "account_id": target.account,
+            "key": key,
+        }
         if result.status == "succeeded":
             totals.succeeded += 1
             base["effect"] = result.effect or "done"
@@ -213,7 +218,7 @@ async def run_targets(
             chunk = targets[start : start + size]
             keys = [key_for(t.account) for t in chunk]
             buffer.extend(
-                (STARTED, {"step": step, "mode": mode, "account": t.account, "key": k})
+                (STARTED, {"step": step, "mode": mode, "account_id": t.account, "key": k})
                 for t, k in zip(chunk, keys, strict=True)
             )
             flush()  # durable intent before any of these calls is sent

@@ -117,6 +117,8 @@ class ScimAction:
 
     async def _total(self, client: httpx.AsyncClient) -> int | None:
         response = await client.get("/Users", params={"count": "0"})
+        if response.status_code == 400:
+            return None  # a server that refuses count=0: look accounts up one by one
         body = _json_or_raise(response, "count users")
         total = body.get("totalResults") if isinstance(body, dict) else None
         return total if isinstance(total, int) and not isinstance(total, bool) else None

@@ -34,6 +34,7 @@ FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 @click.option("--action", "action_name", metavar="NAME", help="The [actions.NAME] to run.")
 @click.option("--targets", "targets_file", type=FILE, help="Analysis result JSON or a list file.")
 @click.option("--account", "accounts", multiple=True, metavar="ID", help="A target (repeat).")
+@click.option("--from-analysis", is_flag=True, help="Targets from the incident's latest analysis.")
 @click.option("--accounts-table", type=FILE, help="Accounts table (Parquet/JSONL) with flags.")
 @click.option("--allowlist", type=FILE, help="Accounts never to touch, one per line.")
 @click.option("--include-verdict", multiple=True, metavar="V", help="Also act on verdict V.")
@@ -60,6 +61,7 @@ def act(
     action_name: str | None,
     targets_file: Path | None,
     accounts: tuple[str, ...],
+    from_analysis: bool,
     accounts_table: Path | None,
     allowlist: Path | None,
     include_verdict: tuple[str, ...],
@@ -115,6 +117,7 @@ def act(
     request = svc.TargetRequest(
         targets_file=targets_file,
         accounts=accounts,
+        incident_analysis=from_analysis,
         accounts_file=accounts_table,
         allowlist_file=allowlist,
         include_verdicts=include_verdict,

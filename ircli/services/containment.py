@@ -39,12 +39,7 @@ from ircli.actions.targets import (
     read_candidates,
     select,
 )
-from ircli.core.approvals import (
-    ApprovalRule,
-    ApprovalState,
-    approval_state,
-    check_can_approve,
-)
+from ircli.core.approvals import ApprovalRule, ApprovalState, approval_state
 from ircli.core.canonical import canonical_json, sha256_hex
 from ircli.core.events import Event
 from ircli.errors import (
@@ -81,7 +76,9 @@ class TargetRequest:
     targets_file: Path | None = None
     accounts: tuple[str, ...] = ()
     analysis: dict[str, Any] | None = None
-    """An analysis result already in memory (a playbook's ``analysis``), like --targets."""
+    """An analysis result already in memory, like --targets."""
+    incident_analysis: bool = False
+    """Take the candidates from the incident's latest ``analysis.completed`` result."""
     accounts_file: Path | None = None
     allowlist_file: Path | None = None
     include_verdicts: tuple[str, ...] = ()
@@ -91,7 +88,12 @@ class TargetRequest:
     @property
     def empty(self) -> bool:
         """No targets given: use the saved preview."""
-        return self.targets_file is None and not self.accounts and self.analysis is None
+        return (
+            self.targets_file is None
+            and not self.accounts
+            and self.analysis is None
+            and not self.incident_analysis
+        )
 
 
 @dataclass
@@ -236,7 +238,7 @@ def _prepare(
             )
         return _view(incident, saved, rule, ledger, journal, saved_now=False)
     else:
-        candidates, sources, parts, facts, allow, refs = _inputs(plugin, request)
+        candidates, sources, parts, facts, allow, refs = _inputs(ws, incident, plugin, request)
     parts["override"] = request.override_reason
     digest = digest_inputs(parts)
     if saved is not None and saved.inputs_digest == digest:
@@ -278,7 +280,7 @@ def _prepare(
 
 
 def _inputs(
-    plugin: ActionPlugin, request: TargetRequest
+    ws: Workspace, incident: str, plugin: ActionPlugin, request: TargetRequest
 ) -> tuple[
     list[Candidate],
     list[dict[str, Any]],
@@ -297,6 +299,12 @@ def _inputs(
         candidates.extend(candidates_from(request.analysis, "analysis"))
         digest = sha256_hex(canonical_json(request.analysis))
         sources.append({"kind": "analysis", "file": "", "sha256": digest})
+    if request.incident_analysis:
+        from ircli.services.analysis import latest_analysis
+
+        done = latest_analysis(ws, incident)
+        candidates.extend(candidates_from(_verdicts_only(done.result), done.analysis_id))
+        sources.append({"kind": "analysis", "file": done.analysis_id, "sha256": done.result_sha256})
     for index, account in enumerate(request.accounts):
         candidates.append(Candidate(check_account(account, f"--account #{index + 1}")))
     accounts_file = request.accounts_file or _path(settings.accounts_file)
@@ -317,6 +325,15 @@ def _inputs(
         "exclude_flags": sorted(settings.exclude_flags),
     }
     return candidates, sources, parts, facts, allow, {}
+
+
+def _verdicts_only(result: dict[str, Any]) -> dict[str, Any]:
+    """What the preview needs of an analysis result: ids, verdicts and clusters."""
+    keep = ("account_id", "verdict", "cluster_id")
+    accounts = result.get("accounts")
+    if not isinstance(accounts, list):
+        raise ValidationError("the analysis result has no accounts list")
+    return {"accounts": [{k: a.get(k) for k in keep} for a in accounts if isinstance(a, dict)]}
 
 
 def _rollback_candidates(
@@ -348,6 +365,8 @@ def _save_request(
                 "action": preview.action,
                 "preview": preview.payload(),
                 "preview_hash": digest,
+                "targets": len(preview.targets),
+                "excluded": len(preview.excluded),
             },
         )
     ]
@@ -399,38 +418,18 @@ def approve_action(
     comment: str = "",
     reject: bool = False,
 ) -> ApprovalState:
-    """Approve (or reject) the saved preview of a step as ``ws.actor``.
+    """Approve (or reject, with a comment) the saved preview of a step as ``ws.actor``.
 
-    ``preview_hash`` is what the approver reviewed (a prefix of at least 8 characters
-    is enough); if the preview changed since, the approval is refused.
+    The shared two-person-rule service does the work, so ``ircli approve INC STEP`` (and
+    ``STEP:rollback``) is the same act. ``preview_hash`` is what the approver reviewed
+    (a prefix of at least 8 characters is enough); if the preview changed since, the
+    approval is refused.
     """
-    incident = _require_open(ws, incident)
-    plugin = _plugin(ws, step, None)
-    rule = _rule(plugin)
-    if rule is None:
-        raise RefusedError(
-            f"action '{plugin.settings.name}' is configured without approvals (approvals = 0)"
-        )
+    from ircli.services import approvals
+
+    answer = approvals.reject if reject else approvals.approve
     key = _approval_step(step, "rollback" if rollback else "apply")
-    state = approval_state(ws.store.events(incident, types=APPROVAL_TYPES), key)
-    subject = None
-    if preview_hash is not None:
-        if len(preview_hash) < 8:
-            raise ValidationError("--preview-hash needs at least 8 characters")
-        subject = (
-            state.subject
-            if state.subject and state.subject.startswith(preview_hash)
-            else preview_hash
-        )
-    roles = ws.config.policies.get("roles", {})
-    check_can_approve(
-        state, ws.actor, rule, subject=subject, roles=roles if isinstance(roles, dict) else {}
-    )
-    kind = "approval.rejected" if reject else "approval.granted"
-    ws.store.append(
-        incident, kind, {"step": key, "subject": state.subject, "comment": comment}, ws.actor
-    )
-    return approval_state(ws.store.events(incident, types=APPROVAL_TYPES), key)
+    return answer(ws, incident, key, comment, preview_hash)
 
 
 # -- execution ------------------------------------------------------------------------

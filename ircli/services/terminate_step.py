@@ -9,7 +9,7 @@ Step parameters (``with:``): ``action`` (the ``[actions.NAME]``; default: the st
 the only action configured), ``targets`` (a file), ``accounts`` (a list), ``cluster``,
 ``verdict`` (extra verdicts to include besides ``alert``), ``accounts_table``,
 ``allowlist``, ``override_reason``, ``rollback``. Without ``targets`` or ``accounts``,
-the incident's ``analysis`` result is used.
+the incident's latest analysis result is used (its ``accounts[]`` verdicts and clusters).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def target_request(params: Mapping[str, Any], variables: Mapping[str, Any]) -> T
         raise ValidationError("accounts.terminate: 'accounts' must be a list")
     verdicts = params.get("verdict") or []
     verdicts = [verdicts] if isinstance(verdicts, str) else list(verdicts)
-    analysis = None
     targets = text("targets")
+    analysis = None
     if targets is None and not accounts:
         found = variables.get("analysis")
         if isinstance(found, Mapping) and isinstance(found.get("accounts"), list):
@@ -62,15 +62,12 @@ def target_request(params: Mapping[str, Any], variables: Mapping[str, Any]) -> T
                     for a in found["alert_account_ids"]
                 ]
             }
-        else:
-            raise ValidationError(
-                "accounts.terminate: no targets (no 'targets', no 'accounts', no analysis)",
-                hint="run the analysis step first, or give the step 'targets' or 'accounts'",
-            )
     return TargetRequest(
         targets_file=Path(targets) if targets else None,
         accounts=tuple(str(a).strip() for a in accounts),
         analysis=analysis,
+        # Nothing given and no analysis in the run: the incident's latest analysis result.
+        incident_analysis=targets is None and not accounts and analysis is None,
         accounts_file=Path(p) if (p := text("accounts_table")) else None,
         allowlist_file=Path(p) if (p := text("allowlist")) else None,
         include_verdicts=tuple(v for v in verdicts if v != "alert"),

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -85,15 +86,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def scim_server() -> Iterator[str]:
-    """A real ``scim2-server`` on loopback with a bearer token; yields its base URL."""
+@pytest.fixture(scope="session")
+def scim_process() -> Iterator[str]:
+    """One real ``scim2-server`` on loopback with a bearer token, for the whole session;
+    each test gets its own tenant (``--dynamic-tenants``), so no test sees another's users."""
     exe = Path(sys.executable).parent / "scim2-server"
     if not exe.exists():
         pytest.fail("scim2-server is not installed: pip install -e '.[test]'")
     port = free_port()
     process = subprocess.Popen(
-        [str(exe), "--hostname", "127.0.0.1", "--port", str(port), "--bearer-token", SCIM_TOKEN],
+        [
+            str(exe),
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--bearer-token",
+            SCIM_TOKEN,
+            "--dynamic-tenants",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -111,6 +122,12 @@ def scim_server() -> Iterator[str]:
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def scim_server(scim_process: str) -> str:
+    """The base URL of a fresh, empty SCIM tenant."""
+    return f"{scim_process}/t{uuid.uuid4().hex[:12]}"
 
 
 def action_config(name: str, table: dict[str, Any]) -> dict[str, Any]:

@@ -58,15 +58,11 @@ def test_dry_run_approve_execute_status(admin_api: Any, cli_env: Path, ircli: An
 
     refused = ircli("act", "INC-0001", "contain", "--approve")
     assert refused.code == ExitCode.REFUSED and "two-person rule" in refused.err
+    pending = json.loads(ircli("approvals", "--json").out)
+    assert [(p["step"], p["subject"]) for p in pending] == [("contain", preview["preview_hash"])]
+    # The shared two-person-rule command approves the action's preview, as --approve does.
     approved = ircli(
-        "--as",
-        "bob",
-        "act",
-        "INC-0001",
-        "contain",
-        "--approve",
-        "--preview-hash",
-        preview["preview_hash"][:12],
+        "approve", "INC-0001", "contain", "--as", "bob", "--subject", preview["preview_hash"][:12]
     )
     assert approved.code == 0, approved.err
 
@@ -127,3 +123,19 @@ def test_missing_token_is_a_secrets_error(
     assert result.code == 0  # an http action's preview needs no call
     result = ircli("act", "INC-0001", "contain", "--execute")
     assert result.code == ExitCode.SECRETS and "IRCLI_SECRET_ADMIN" in result.err
+
+
+def test_targets_from_the_incidents_analysis(admin_api: Any, cli_env: Path, ircli: Any) -> None:
+    from ircli.services.workspace import Workspace
+
+    from .test_step import record_analysis
+
+    api = admin_api()
+    write_config(cli_env / "ircli.toml", api.url)
+    missing = ircli("act", "INC-0001", "contain", "--from-analysis")
+    assert missing.code == ExitCode.NOT_FOUND and "ircli analyze" in missing.err
+    with Workspace.from_environment() as ws:
+        record_analysis(ws)
+    dry = ircli("act", "INC-0001", "contain", "--from-analysis", "--cluster", "c7", "--json")
+    assert dry.code == 0, dry.err
+    assert json.loads(dry.out)["targets"] == ["acct-1", "acct-4"]

@@ -43,3 +43,54 @@ def test_preview_approve_execute_and_rerun_is_a_no_op(admin_api, team, tmp_path:
     status = action_status(alice, "INC-0001", "contain")
     assert status["counts"]["succeeded"] == 40
     assert verify(alice, "INC-0001").ok
+
+
+def test_timeline_tells_the_ledger_in_words(admin_api, team) -> None:
+    from ircli.services.incidents import incident_timeline
+
+    api = admin_api(vanished=("acct-2",))
+    alice = team(action_config("contain", http_action(api.url, approvals=0)))["alice"]
+    preview_action(alice, "INC-0001", "contain", TargetRequest(accounts=("acct-1", "acct-2")))
+    execute_action(alice, "INC-0001", "contain")
+    lines = [e.message for e in incident_timeline(alice, "INC-0001")]
+    assert any("previewed: 2 target(s)" in line for line in lines)
+    assert any(line.startswith("acct-1: in flight") for line in lines)
+    assert "acct-1: terminated (contain)" in lines
+    assert any(line.startswith("acct-2: skipped: account not found") for line in lines)
+    assert any("run finished" in line for line in lines)
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import sys
+
+    from ircli.cli.act import progress_bar
+
+    with progress_bar(enabled=True) as update:
+        assert update is None  # captured stderr is no terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    with progress_bar(enabled=True) as update:
+        assert update is not None
+        update(5, 10)
+        update(10, 10)
+    assert "acting" in capsys.readouterr().err
+    with progress_bar(enabled=False) as update:  # --json: never a bar
+        assert update is None
+
+
+def test_client_rate_limit_keeps_under_the_servers(admin_api, team) -> None:
+    import time
+
+    api = admin_api(rate=40)
+    table = http_action(api.url, approvals=0, rate=40.0, concurrency=4)
+    alice = team(action_config("contain", table))["alice"]
+    accounts = tuple(f"acct-{i:03d}" for i in range(80))
+    preview_action(alice, "INC-0001", "contain", TargetRequest(accounts=accounts))
+    started = time.monotonic()
+    run = execute_action(alice, "INC-0001", "contain")
+    elapsed = time.monotonic() - started
+    assert run.totals.succeeded == 80 and run.failed == 0
+    assert elapsed >= 80 / 40 * 0.9  # never faster than the configured rate
+    stats = api.stats()
+    # Without the client-side limit the server would refuse most of them (4 workers, ~ms each).
+    assert stats["limited"] <= 20
+    assert len(stats["effects"]) == 80

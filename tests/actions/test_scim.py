@@ -1,5 +1,5 @@
 """Against a real scim2-server: 2,000 users, contract-flagged ones excluded, the rest
-deactivated (every user read back), then rolled back under its own approval."""
+deactivated (every user read back); rollback under its own approval; deletion; bad token."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ircli.errors import RefusedError, WaitingError
+from ircli.errors import ExternalServiceError, RefusedError, WaitingError
 from ircli.services.containment import (
     TargetRequest,
     approve_action,
@@ -76,7 +76,7 @@ def flags_of(i: int) -> list[str]:
     return [FLAGS[i % 3]] if i % 10 == 3 else []
 
 
-def test_deactivates_exactly_the_eligible_users_and_rolls_back(
+def test_deactivates_exactly_the_eligible_users(
     scim_server: str, team: Any, tmp_path: Path
 ) -> None:
     provision(scim_server, USERS)
@@ -200,7 +200,7 @@ def test_resumed_target_is_read_before_it_is_written(scim_server: str, team: Any
         [
             (
                 "action.target_started",
-                {"step": "contain", "mode": "apply", "account": a, "key": "k"},
+                {"step": "contain", "mode": "apply", "account_id": a, "key": "k"},
             )
             for a in view.preview.targets
         ],
@@ -216,9 +216,57 @@ def test_resumed_target_is_read_before_it_is_written(scim_server: str, team: Any
     run = execute_action(alice, "INC-0001", "contain")
     assert run.totals.resumed == 2 and run.totals.succeeded == 2
     events = {
-        e.payload["account"]: e.payload
+        e.payload["account_id"]: e.payload
         for e in alice.store.events("INC-0001", types=["action.target_succeeded"])
     }
     assert events[account(1)]["reason"].startswith("reconciled")
     assert "reason" not in events[account(2)]
     assert read_all(scim_server) == {account(0): False, account(1): False, account(2): False}
+
+
+def test_delete_operation_removes_users_and_cannot_be_rolled_back(
+    scim_server: str, team: Any
+) -> None:
+    provision(scim_server, 5)
+    people = team(
+        action_config(
+            "contain",
+            {
+                "type": "scim",
+                "base_url": scim_server,
+                "token_secret": "scim",
+                "operation": "delete",
+                "approvals": 0,
+            },
+        )
+    )
+    alice = people["alice"]
+    view = preview_action(
+        alice, "INC-0001", "contain", TargetRequest(accounts=(account(1), account(2), "ghost"))
+    )
+    assert view.preview.targets == [account(1), account(2)]
+    assert view.preview.excluded == [
+        {"account": "ghost", "reason": "not found on the account system"}
+    ]
+    run = execute_action(alice, "INC-0001", "contain")
+    assert run.totals.succeeded == 2
+    assert set(read_all(scim_server)) == {account(0), account(3), account(4)}
+    with pytest.raises(RefusedError, match="cannot be rolled back"):
+        execute_action(alice, "INC-0001", "contain", rollback=True)
+
+
+def test_bad_scim_token_stops_with_a_clear_message(
+    scim_server: str, team: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provision(scim_server, 2)
+    people = team(
+        action_config(
+            "contain",
+            {"type": "scim", "base_url": scim_server, "token_secret": "scim", "approvals": 0},
+        )
+    )
+    monkeypatch.setenv("IRCLI_SECRET_SCIM", "wrong")
+    with pytest.raises(ExternalServiceError, match="refused the credentials"):
+        preview_action(
+            people["alice"], "INC-0001", "contain", TargetRequest(accounts=(account(1),))
+        )

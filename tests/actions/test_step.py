@@ -25,6 +25,22 @@ ANALYSIS = {
 }
 
 
+def record_analysis(ws: Any) -> None:
+    """Journal an analysis result the way ``ircli analyze`` does."""
+    from ircli.services.analysis import store_result
+
+    result = {**ANALYSIS, "summary": {"accounts": 4}}
+    sha, stored = store_result(ws.store.files_dir, result)
+    payload = {
+        "analysis_id": "AN-" + sha[:8],
+        "inputs": [],
+        "result_sha256": sha,
+        "result_path": str(stored.relative_to(ws.store.files_dir)),
+        "summary": result["summary"],
+    }
+    ws.store.append("INC-0001", "analysis.completed", payload, ws.actor)
+
+
 def context(ws: Any, **params: Any) -> SimpleNamespace:
     seen: list[tuple[float | None, str]] = []
     return SimpleNamespace(
@@ -48,6 +64,7 @@ def test_registered_as_a_step_handler() -> None:
 def test_preview_is_stable_and_run_acts_on_the_analysis_cluster(admin_api: Any, team: Any) -> None:
     api = admin_api()
     alice = team(action_config("contain", http_action(api.url)))["alice"]
+    record_analysis(alice)
     step = TerminateStep()
     ctx = context(alice, cluster="c7", verdict="alert")
     first = step.preview(ctx)
@@ -79,8 +96,9 @@ def test_cancel_stops_between_targets_and_rerun_resumes(admin_api: Any, team: An
     assert sorted(api.stats()["effects"].values()) == [1] * 30
 
 
-def test_target_request_needs_some_targets() -> None:
-    with pytest.raises(ValidationError, match="no targets"):
-        target_request({}, {})
+def test_target_request_defaults_to_the_incidents_analysis() -> None:
+    assert target_request({}, {}).incident_analysis
+    with pytest.raises(ValidationError):
+        target_request({"accounts": {"a": 1}}, {})
     request = target_request({"accounts": "a1, a2", "verdict": ["alert", "watch"]}, {})
     assert request.accounts == ("a1", "a2") and request.include_verdicts == ("watch",)

@@ -9,6 +9,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "intel"))
 
 from intel_world import medallion
 
-from tests.actions.conftest import scim_server
+from tests.actions.conftest import scim_process, scim_server
 
-__all__ = ["medallion", "scim_server"]
+__all__ = ["medallion", "scim_process", "scim_server"]
