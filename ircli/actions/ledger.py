@@ -131,7 +131,12 @@ def project_ledger(events: Iterable[Event], step: str, mode: str) -> Ledger:
 
 
 def _account(p: dict[str, Any]) -> str:
-    return str(p.get("account_id", p.get("account")))
+    """The target's account id; a payload without one gets the timeline's generic line
+    (``describe`` falls back on ``KeyError``) rather than "None"."""
+    account = p.get("account_id", p.get("account"))
+    if account is None:
+        raise KeyError("account")
+    return str(account)
 
 
 def _verb(p: dict[str, Any]) -> str:

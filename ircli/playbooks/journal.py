@@ -59,7 +59,8 @@ def _d_step_failed(p: dict[str, Any]) -> str:
 
 @describes("decision.recorded", "Decision recorded")
 def _d_decision(p: dict[str, Any]) -> str:
-    return f"Decided '{p.get('option', '?')}' on step '{p.get('step', '?')}': {_short(p.get('rationale', ''))}"
+    # A payload without option or step gets the timeline's generic line (KeyError).
+    return f"Decided '{p['option']}' on step '{p['step']}': {_short(p.get('rationale', ''))}"
 
 
 @describes("approval.requested", "Approval requested")
