@@ -19,7 +19,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(BIN)/ircli demo
+	$(BIN)/ircli demo --open
 
 # Installs what the integration tests need (servers from Debian and PyPI), then runs
 # the linters and the whole suite. pytest's exit code 5 (no tests ran) fails the run.

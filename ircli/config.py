@@ -60,6 +60,7 @@ class Config(_Section):
     forum: dict[str, Any] = Field(default_factory=dict)
     policies: dict[str, Any] = Field(default_factory=dict)
     playbooks: dict[str, Any] = Field(default_factory=dict)
+    tui: dict[str, Any] = Field(default_factory=dict)
 
 
 def find_config_file(cwd: Path | None = None) -> Path | None:

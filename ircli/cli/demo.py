@@ -18,9 +18,15 @@ from ircli.cli.output import emit_json, info, json_option
     show_default=True,
     help="Folder for the demo store and data.",
 )
+@click.option(
+    "--open",
+    "open_tui",
+    is_flag=True,
+    help="Then open the terminal UI on the demo incident (when run in a terminal).",
+)
 @json_option
 @click.pass_context
-def demo(ctx: click.Context, directory: Path, as_json: bool) -> None:
+def demo(ctx: click.Context, directory: Path, open_tui: bool, as_json: bool) -> None:
     """Set up (once) the demo: a generated world, and a distillation incident ready to walk.
 
     Generates the tiny synthetic world in DIR/world, writes DIR/ircli.toml with file
@@ -28,6 +34,9 @@ def demo(ctx: click.Context, directory: Path, as_json: bool) -> None:
     from one campaign and runs it until a responder is needed (evidence preserved,
     cluster expanded and assessed). Subcommands work on synthetic worlds
     (see `demo generate`).
+
+    With --open in a terminal, the terminal UI then opens on the demo incident; without
+    a terminal (CI, pipes) it prints the incident as usual.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -42,12 +51,20 @@ def demo(ctx: click.Context, directory: Path, as_json: bool) -> None:
     state = made.incident
     info(f"demo store: {made.store_path} (config {made.config_path})")
     settings.store, settings.config = str(made.store_path), made.config_path
+    if open_tui:
+        from ircli.cli.tui import is_terminal, launch
+
+        if is_terminal():
+            launch(state.id)
+            return
+        info("(not a terminal: printing the incident instead of opening the TUI)")
     ctx.invoke(_show(), incident_id=state.id, timeline=True, as_json=False)
     prefix = f"ircli --config {made.config_path}"
     info(f"\n{state.id} waits at step '{made.waiting_for}'. Walk it:")
     info(f"  {prefix} run distillation --incident {state.id} --plain")
     info(f"  {prefix} analyze {state.id} --format table")
     info(f"  {prefix} verify")
+    info(f"  {prefix} tui --incident {state.id}   (in a terminal)")
 
 
 def _show() -> click.Command:

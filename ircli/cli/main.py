@@ -63,6 +63,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "ircli.cli.report:report",
         "The Forum report: STIX 2.1 bundles, redacted, TLP-marked, approved, submitted.",
     ),
+    "tui": ("ircli.cli.tui:tui", "Open the terminal UI (what `ircli` alone does in a terminal)."),
 }
 
 
@@ -130,7 +131,12 @@ def cli(
     )
     ctx.call_on_close(settings.close)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from ircli.cli.tui import is_terminal, launch
+
+        if is_terminal():
+            launch()
+        else:  # piped or in CI: a TUI would hang, so say what there is instead
+            click.echo(ctx.get_help())
 
 
 def main(argv: list[str] | None = None) -> None:

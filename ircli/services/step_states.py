@@ -1,0 +1,73 @@
+"""The playbook's steps as a front end shows them: name, kind and state.
+
+Front ends call :func:`incident_steps` and :func:`current_step` and never reach into
+the playbook engine. Until a playbook engine is installed, an incident has no steps.
+The engine plugs in with :func:`register_step_source` (one source; the last one
+registered wins), so neither front end changes when playbooks arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ircli.services.workspace import Workspace
+
+STEP_STATES = (
+    "done",
+    "current",
+    "waiting_input",
+    "waiting_approval",
+    "pending",
+    "skipped",
+    "failed",
+)
+"""Every state a step can be in, in the words the TUI shows."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One step of an incident's playbook, as the steps pane lists it."""
+
+    name: str
+    kind: str
+    state: str
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        if self.state not in STEP_STATES:
+            raise ValueError(f"unknown step state {self.state!r}; one of {STEP_STATES}")
+
+    @property
+    def label(self) -> str:
+        """What to call the step on screen: its title, else its name."""
+        return self.title or self.name
+
+
+StepSource = Callable[["Workspace", str], Sequence[StepView]]
+"""``(ws, incident id) -> steps``, in playbook order."""
+
+_source: StepSource | None = None
+
+
+def register_step_source(source: StepSource | None) -> None:
+    """Install the function that computes an incident's steps (``None`` removes it)."""
+    global _source
+    _source = source
+
+
+def incident_steps(ws: Workspace, incident: str) -> list[StepView]:
+    """The incident's playbook steps with their state; empty when no engine is installed."""
+    if _source is None:
+        return []
+    return list(_source(ws, incident))
+
+
+def current_step(steps: Sequence[StepView]) -> StepView | None:
+    """The step the responder is on: the first one that is neither done nor skipped."""
+    for step in steps:
+        if step.state not in ("done", "skipped"):
+            return step
+    return None

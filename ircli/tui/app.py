@@ -1,0 +1,136 @@
+"""The ircli Textual app: screens, the action registry's app-wide keys, live refresh and
+the one place worker failures become notifications."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.app import App
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.worker import Worker, WorkerState
+
+from ircli.core.text import inert
+from ircli.errors import IrcliError
+from ircli.services.workspace import Workspace
+from ircli.tui.actions import Action, TuiSettings, bindings, palette_actions, tui_settings
+from ircli.tui.dialogs import HelpScreen
+from ircli.tui.home import HomeScreen
+from ircli.tui.incident import IncidentScreen
+from ircli.tui.jobs import Jobs
+from ircli.tui.messages import JournalChanged
+
+
+class ActionCommands(Provider):
+    """The command palette: every action of the registry that applies to this screen."""
+
+    def _actions(self) -> list[Action]:
+        return palette_actions(getattr(self.screen, "SCOPE", "app"))
+
+    def _run(self, action: Action) -> None:
+        target = self.app if action.scope == "app" else self.screen
+        self.app.call_later(self.app.run_action, action.action, target)
+
+    async def discover(self) -> Hits:
+        for action in self._actions():
+            yield DiscoveryHit(action.title, partial(self._run, action), help=action.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for action in self._actions():
+            score = matcher.match(f"{action.title} {action.help}")
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(action.title),
+                    partial(self._run, action),
+                    text=action.title,
+                    help=action.help,
+                )
+
+
+class IrcliApp(Jobs):
+    """Home, the incident workspace, dialogs; all store I/O in workers (see :mod:`jobs`)."""
+
+    CSS_PATH = "ircli.tcss"
+    TITLE = "ircli"
+    BINDINGS = bindings("app")
+    COMMANDS = App.COMMANDS | {ActionCommands}
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        incident: str | None = None,
+        live: bool = True,
+        settings: TuiSettings | None = None,
+    ) -> None:
+        super().__init__(workspace, live=live)
+        self.settings = settings or tui_settings(workspace.config.tui)
+        self._start_incident = incident
+
+    def on_mount(self) -> None:
+        self.theme = self.settings.theme
+        self.set_keymap(self.settings.keymap)
+        self.push_screen(HomeScreen())
+        if self._start_incident:
+            self.open_incident(self._start_incident)
+        if self._live:
+            self.watch_journal()
+
+    def on_unmount(self) -> None:
+        self.stop_watching()
+
+    def open_incident(self, incident: str) -> None:
+        """Show an incident's workspace on top of the board."""
+        self.push_screen(IncidentScreen(incident))
+
+    # -- the one error handler ------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.notify(
+                failure_line(event.worker.error),
+                title="Failed",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+
+    # -- live refresh ---------------------------------------------------------------
+
+    def on_journal_changed(self, message: JournalChanged) -> None:
+        # Every screen on the stack may show stale data, not only the top one.
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen | IncidentScreen):
+                screen.post_message(JournalChanged(message.version))
+
+    # -- app-wide actions -----------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show every key that applies here."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        scope = getattr(self.screen, "SCOPE", "app")
+        self.push_screen(HelpScreen(scope, self.settings.keymap))
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the dark and the light theme."""
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def action_cancel_work(self) -> None:
+        """Cancel long-running reads."""
+        cancelled = self.workers.cancel_group(self, "journal")
+        if cancelled:
+            self.notify(f"Cancelled {len(cancelled)} running task(s)", markup=False)
+            for screen in self.screen_stack:
+                if isinstance(screen, IncidentScreen):
+                    screen.reading_cancelled()
+
+
+def failure_line(error: BaseException) -> str:
+    """One line a responder can act on, never a traceback."""
+    if isinstance(error, IrcliError):
+        text = error.message + (f" — {error.hint}" if error.hint else "")
+    else:
+        text = f"internal error: {type(error).__name__}: {error}"
+    return inert(text, limit=300)

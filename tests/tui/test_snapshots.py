@@ -1,0 +1,78 @@
+"""Snapshot tests: how each screen looks at 80x24 and 160x48, on a deterministic store.
+
+Review the SVGs in ``__snapshots__`` like code; update them with
+``pytest tests/tui/test_snapshots.py --snapshot-update`` when a change is intended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from ircli.services.incidents import add_note, open_incident
+from ircli.services.workspace import Workspace
+from tui.helpers import make_app, settle
+
+SIZES = [(80, 24), (160, 48)]
+TABS = ["overview", "evidence", "accounts", "clusters", "decisions", "actions", "timeline"]
+
+
+def _world(ws: Workspace) -> None:
+    state = open_incident(
+        ws,
+        title="CoT harvesting through a hydra cluster of trial accounts",
+        severity="sev2",
+        tlp="AMBER",
+        subjects=["acct-demo-0001", "acct-demo-0002", "acct-demo-0003"],
+        description="Three trial accounts ask for the reasoning behind finished answers.",
+    )
+    open_incident(
+        ws, title="Rate-limit evasion from one reseller org", severity="sev4", tlp="GREEN"
+    )
+    add_note(ws, state.id, "Paged by the distillation detector; seeds taken from the alert.")
+    store = ws.store
+    store.append(state.id, "evidence.added", {"source": "logs", "records": 1200}, "alice")
+    store.append(state.id, "decision.recorded", {"option": "contain"}, "alice")
+    store.append(state.id, "action.requested", {"action": "terminate"}, "alice")
+    add_note(ws, state.id, "Second responder paged for approval.")
+
+
+def _settled(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_home(ws: Workspace, snap_compare: Any, size: tuple[int, int]) -> None:
+    _world(ws)
+    assert snap_compare(make_app(ws), terminal_size=size, run_before=_settled())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_new_incident_dialog(ws: Workspace, snap_compare: Any, size: tuple[int, int]) -> None:
+    _world(ws)
+    assert snap_compare(make_app(ws), terminal_size=size, run_before=_settled("n"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_panel(ws: Workspace, snap_compare: Any, size: tuple[int, int]) -> None:
+    _world(ws)
+    app = make_app(ws, incident="INC-0001")
+    assert snap_compare(app, terminal_size=size, run_before=_settled("f1"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("tab", TABS)
+def test_workspace_tab(ws: Workspace, snap_compare: Any, tab: str, size: tuple[int, int]) -> None:
+    _world(ws)
+    app = make_app(ws, incident="INC-0001")
+    key = str(TABS.index(tab) + 1)
+    assert snap_compare(app, terminal_size=size, run_before=_settled(key))
