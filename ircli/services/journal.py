@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ircli.core.events import Event
 from ircli.core.incident import Incident, apply_event, project_incident
 from ircli.core.timeline import TimelineEntry, describe
+from ircli.errors import IrcliError
 from ircli.services.incidents import resolve_incident_id
 from ircli.services.step_states import StepView, current_step, incident_steps
 from ircli.services.workspace import Workspace
@@ -187,7 +188,10 @@ def incident_board(ws: Workspace) -> list[IncidentRow]:
         state = project_incident(incident, ws.store.events(incident, types=BOARD_EVENT_TYPES))
         head_seq, _ = ws.store.head(incident)
         last = next(ws.store.events(incident, after_seq=head_seq - 1), None)
-        step = current_step(incident_steps(ws, incident))
+        try:
+            step_label = _step_label(ws, incident)
+        except IrcliError as exc:  # one unreadable playbook must not hide the whole board
+            step_label = f"({exc.message[:40]})"
         rows.append(
             IncidentRow(
                 incident,
@@ -197,10 +201,15 @@ def incident_board(ws: Workspace) -> list[IncidentRow]:
                 state.status,
                 len(state.subjects),
                 last.ts if last else state.updated,
-                step.label if step else "",
+                step_label,
             )
         )
     return rows
+
+
+def _step_label(ws: Workspace, incident: str) -> str:
+    step = current_step(incident_steps(ws, incident))
+    return step.label if step else ""
 
 
 def read_journal(

@@ -1,9 +1,9 @@
 """The playbook's steps as a front end shows them: name, kind and state.
 
 Front ends call :func:`incident_steps` and :func:`current_step` and never reach into
-the playbook engine. Until a playbook engine is installed, an incident has no steps.
-The engine plugs in with :func:`register_step_source` (one source; the last one
-registered wins), so neither front end changes when playbooks arrive.
+the playbook engine. The steps come from the incident's playbook run (the engine's
+projection of the journal); an incident without a run has no steps. Another engine
+(an embedding application, a test) plugs in with :func:`register_step_source`.
 """
 
 from __future__ import annotations
@@ -59,10 +59,39 @@ def register_step_source(source: StepSource | None) -> None:
 
 
 def incident_steps(ws: Workspace, incident: str) -> list[StepView]:
-    """The incident's playbook steps with their state; empty when no engine is installed."""
-    if _source is None:
-        return []
-    return list(_source(ws, incident))
+    """The incident's playbook steps with their state; empty when it runs no playbook."""
+    if _source is not None:
+        return list(_source(ws, incident))
+    return _from_engine(ws, incident)
+
+
+_ENGINE_STATES = {
+    "done": "done",
+    "skipped": "skipped",
+    "failed": "failed",
+    "waiting-for-input": "waiting_input",
+    "waiting-for-approval": "waiting_approval",
+    "running": "current",
+    "ready": "current",
+    "pending": "pending",
+}
+
+
+def _from_engine(ws: Workspace, incident: str) -> list[StepView]:
+    from ircli.errors import ValidationError
+    from ircli.services.runstate import run_state
+
+    try:
+        _, run = run_state(ws, incident)
+    except ValidationError:
+        return []  # no playbook run on this incident (yet)
+    steps = []
+    for status in run.steps.values():
+        state = _ENGINE_STATES.get(status.state, "pending")
+        if status.id == run.current and state == "pending":
+            state = "current"
+        steps.append(StepView(status.id, status.kind, state, status.title))
+    return steps
 
 
 def current_step(steps: Sequence[StepView]) -> StepView | None:

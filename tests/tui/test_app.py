@@ -364,35 +364,22 @@ async def test_cancel_stops_a_long_read(ws: Workspace, app_for: AppFactory) -> N
         assert "reading cancelled (r reads again)" in screen_text(app)
 
 
-async def test_steps_from_a_playbook_source_show_in_pane_and_board(
+async def test_steps_of_a_playbook_run_show_in_pane_and_board(
     ws: Workspace, app_for: AppFactory
 ) -> None:
-    from ircli.services.step_states import StepView, register_step_source
-
-    def steps(_: Workspace, incident: str) -> list[StepView]:
-        if incident != "INC-0001":
-            return []
-        return [
-            StepView("intake", "form", "done", "Intake"),
-            StepView("preserve", "collect", "done", "Preserve evidence"),
-            StepView("decide", "decide", "waiting_approval", "Decide"),
-            StepView("contain", "action", "pending", "Contain"),
-        ]
+    from ircli.services.runs import start_run
 
     _seed(ws)
-    register_step_source(steps)
-    try:
-        app = app_for()
-        async with app.run_test(size=(160, 40)) as pilot:
-            await settle(pilot)
-            assert "Decide" in screen_text(app)  # the board's current step
-            await pilot.press("down", "enter")
-            await settle(pilot)
-            text = screen_text(app)
-            for line in ("✔ Intake", "✔ Preserve evidence", "⧗ Decide", "· Contain"):
-                assert line in text
-            await pilot.press("s")  # hide the pane
-            await settle(pilot)
-            assert "✔ Intake" not in screen_text(app)
-    finally:
-        register_step_source(None)
+    start_run(ws, "distillation", incident="INC-0001", inputs={"seeds": ["acct-1"]})
+    app = app_for()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        assert "Intake" in screen_text(app)  # the board's current step
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        text = screen_text(app)
+        for line in ("✎ Intake", "· Preserve evidence", "· Classify the incident"):
+            assert line in text
+        await pilot.press("s")  # hide the pane
+        await settle(pilot)
+        assert "✎ Intake" not in screen_text(app)

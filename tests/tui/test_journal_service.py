@@ -81,7 +81,7 @@ def test_version_changes_when_another_connection_writes(ws: Workspace) -> None:
         assert journal_version(watcher) != before
 
 
-def test_steps_are_empty_without_an_engine(ws: Workspace) -> None:
+def test_steps_are_empty_without_a_playbook_run(ws: Workspace) -> None:
     state = open_incident(ws, title="t")
     assert incident_steps(ws, state.id) == []
     assert current_step([]) is None
@@ -89,3 +89,15 @@ def test_steps_are_empty_without_an_engine(ws: Workspace) -> None:
     assert current_step(steps) == steps[1]
     with pytest.raises(ValueError, match="unknown step state"):
         StepView("c", "form", "finished")
+
+
+def test_a_registered_step_source_replaces_the_engine(ws: Workspace) -> None:
+    from ircli.services.step_states import register_step_source
+
+    state = open_incident(ws, title="t")
+    register_step_source(lambda _ws, _inc: [StepView("x", "check", "failed", "X")])
+    try:
+        assert [s.label for s in incident_steps(ws, state.id)] == ["X"]
+        assert incident_board(ws)[0].step == "X"
+    finally:
+        register_step_source(None)
