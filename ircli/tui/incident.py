@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,15 +17,13 @@ from ircli.services.journal import (
     SECTIONS,
     Incident,
     JournalDelta,
-    NoteRow,
-    SubjectRow,
     TimelineEntry,
 )
 from ircli.services.step_states import StepView
 from ircli.tui.actions import bindings
 from ircli.tui.messages import JournalChanged, JournalRead, NoteAdded, Verified
 from ircli.tui.plain import plain, plain_block, when
-from ircli.tui.timeline import TimelineView
+from ircli.tui.timeline import TIMELINE_HEADER, TimelineView
 
 if TYPE_CHECKING:
     from ircli.tui.app import IrcliApp
@@ -66,6 +66,7 @@ class IncidentScreen(Screen[None]):
         self._state: Incident | None = None
         self._seq = 0
         self._counts: dict[str, int] = {}
+        self._pending = _Pending()
 
     @property
     def state(self) -> Incident | None:
@@ -97,6 +98,7 @@ class IncidentScreen(Screen[None]):
                             Text(section.empty), id=f"empty-{section.key}", classes="empty"
                         )
                 with TabPane("Timeline", id="tab-timeline"):
+                    yield Static(Text(TIMELINE_HEADER, style="bold"), id="timeline-header")
                     yield TimelineView(id="timeline")
                     yield Static("", id="timeline-status")
         yield Footer()
@@ -116,7 +118,8 @@ class IncidentScreen(Screen[None]):
         self.app.load_journal(self, self.incident_id, after, state)
 
     def reading_cancelled(self) -> None:
-        """Say that what is shown is partial, and how to get the rest."""
+        """Show what was read, say that it is partial, and how to get the rest."""
+        self._flush_tables()
         view = self.query_one(TimelineView)
         view.loading = False
         self.query_one("#timeline-status", Static).update(
@@ -138,15 +141,26 @@ class IncidentScreen(Screen[None]):
             self.read()  # a stale answer to an older question: ask again from where we are
             return
         full = delta.after_seq == 0
+        if full:
+            self._pending = _Pending(full=True)
+        self._pending.add(delta)
         self._state, self._seq = delta.incident, delta.head_seq
         self._show_banner(delta.incident)
         self._show_facts(delta.incident)
         self._show_steps(delta.steps)
-        self._add_notes(delta.notes, full)
-        self._add_subjects(delta.subjects, full)
-        for section in SECTIONS:
-            self._add_events(section.key, delta.sections.get(section.key, []), full)
         self._add_timeline(delta, full, message.last)
+        if message.last:
+            self._flush_tables()
+
+    def _flush_tables(self) -> None:
+        """Fill the tabs' tables once per read, not once per slice of a long journal."""
+        pending, self._pending = self._pending, _Pending()
+        count, full = pending.counts, pending.full
+        self._add_notes(pending.rows["notes"], count["notes"], full)
+        self._add_subjects(pending.rows["subjects"], count["subjects"], full)
+        for section in SECTIONS:
+            key = section.key
+            self._add_events(key, pending.rows[key], count[key], full)
 
     # -- showing -------------------------------------------------------------------
 
@@ -241,24 +255,24 @@ class IncidentScreen(Screen[None]):
                 return section.empty
         return "No notes yet. Press n to add one."
 
-    def _add_notes(self, notes: Sequence[NoteRow], full: bool) -> None:
+    def _add_notes(self, notes: Sequence[Any], count: int, full: bool) -> None:
         rows = [
             (plain(n.seq), plain(when(n.ts)), plain(n.actor, limit=24), plain(n.text, limit=300))
             for n in notes[-TABLE_LIMIT:]
         ]
-        self._add_rows("notes", rows, len(notes), full, self.query_one("#empty-notes", Static))
+        self._add_rows("notes", rows, count, full, self.query_one("#empty-notes", Static))
 
-    def _add_subjects(self, subjects: Sequence[SubjectRow], full: bool) -> None:
+    def _add_subjects(self, subjects: Sequence[Any], count: int, full: bool) -> None:
         rows = [
             (plain(s.account, limit=80), plain(when(s.ts)), plain(s.actor, limit=24), plain(s.seq))
             for s in subjects[-TABLE_LIMIT:]
         ]
-        self._add_rows("subjects", rows, len(subjects), full, None)
+        self._add_rows("subjects", rows, count, full, None)
 
-    def _add_events(self, key: str, entries: Sequence[TimelineEntry], full: bool) -> None:
+    def _add_events(self, key: str, entries: Sequence[Any], count: int, full: bool) -> None:
         rows = [_event_row(e) for e in entries[-TABLE_LIMIT:]]
         empty = self.query_one(f"#empty-{key}", Static)
-        self._add_rows(f"section-{key}", rows, len(entries), full, empty)
+        self._add_rows(f"section-{key}", rows, count, full, empty)
 
     def _add_timeline(self, delta: JournalDelta, full: bool, last: bool) -> None:
         view = self.query_one(TimelineView)
@@ -348,6 +362,28 @@ class IncidentScreen(Screen[None]):
                     markup=False,
                     timeout=30,
                 )
+
+
+@dataclass
+class _Pending:
+    """Table rows of a read still streaming in; only the rows a table keeps are held."""
+
+    full: bool = False
+    rows: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, delta: JournalDelta) -> None:
+        """Take a slice's notes, subjects and topic events."""
+        parts: list[tuple[str, Sequence[Any]]] = [
+            ("notes", delta.notes),
+            ("subjects", delta.subjects),
+            *delta.sections.items(),
+        ]
+        for key, items in parts:
+            self.counts[key] += len(items)
+            kept = self.rows[key]
+            kept.extend(items[-TABLE_LIMIT:])
+            del kept[:-TABLE_LIMIT]
 
 
 def _table(key: str, columns: Sequence[str]) -> DataTable[Text]:

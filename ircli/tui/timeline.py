@@ -23,6 +23,7 @@ from ircli.tui.actions import bindings
 from ircli.tui.plain import when
 
 PREFIX_WIDTH = 7 + 2 + 19 + 2 + 12 + 2
+TIMELINE_HEADER = f"{'Seq':>7}  {'When (UTC)':<19}  {'By':<12}  What"
 
 
 class TimelineView(ScrollView, can_focus=True):

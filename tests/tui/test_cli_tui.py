@@ -56,7 +56,7 @@ def test_demo_open_without_a_terminal_prints_the_incident(ircli, tmp_path: Path)
     assert "not a terminal" in result.err
 
 
-def _run_in_terminal(args: list[str], wait_for: bytes, timeout: float = 20.0) -> tuple[int, bytes]:
+def _run_in_terminal(args: list[str], wait_for: bytes, timeout: float = 60.0) -> tuple[int, bytes]:
     """Run ``args`` on a 160x48 pseudo-terminal until ``wait_for`` shows, then press ctrl+q."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: becomes the program
