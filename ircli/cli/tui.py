@@ -38,5 +38,5 @@ def launch(incident: str | None = None) -> None:
 @click.command()
 @click.option("--incident", "incident", metavar="INC", help="Open this incident's workspace.")
 def tui(incident: str | None) -> None:
-    """Open the terminal UI (what ``ircli`` alone does in a terminal)."""
+    """Open the terminal UI (what `ircli` alone does in a terminal)."""
     launch(incident)
