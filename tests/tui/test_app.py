@@ -186,6 +186,9 @@ async def test_note_from_the_modal_reaches_journal_and_screen(
         assert notes == ["proxy exits share one /16"]
         assert app.screen.query_one("#notes", DataTable).row_count == 1
         assert app.screen.query_one(TimelineView).count == 2
+        # Every read and write ran in a worker with its own connection; the UI thread's
+        # workspace never opened the store.
+        assert app.template._store is None
 
 
 async def test_verify_from_the_palette(ws: Workspace, app_for: AppFactory) -> None:
