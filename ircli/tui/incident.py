@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ircli.tui.app import IrcliApp
 
 TABS = ("overview", "evidence", "accounts", "clusters", "decisions", "actions", "timeline")
-TABLE_LIMIT = 2_000
+TABLE_LIMIT = 500
 """Rows kept in a tab's table; the Timeline tab (virtual) always holds every event."""
 
 TLP_STYLES = {
@@ -104,7 +104,9 @@ class IncidentScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(TimelineView).loading = True
+        # A text status rather than the animated loading indicator: its 60 frames a second
+        # compete with the reading thread for the interpreter.
+        self.query_one("#timeline-status", Static).update(plain("reading the journal…"))
         self.read(full=True)
 
     def on_unmount(self) -> None:
@@ -121,7 +123,6 @@ class IncidentScreen(Screen[None]):
         """Show what was read, say that it is partial, and how to get the rest."""
         self._flush_tables()
         view = self.query_one(TimelineView)
-        view.loading = False
         self.query_one("#timeline-status", Static).update(
             plain(f"{view.count:,} events shown · reading cancelled (r reads again)", style="dim")
         )
@@ -278,7 +279,6 @@ class IncidentScreen(Screen[None]):
         view = self.query_one(TimelineView)
         if full:
             view.replace(delta.entries)
-            view.loading = False
         elif delta.entries:
             view.extend(delta.entries)
         self.query_one("#timeline-status", Static).update(

@@ -336,9 +336,9 @@ async def test_timeline_scrolls_to_the_newest_event(ws: Workspace, app_for: AppF
         await settle(pilot)
         view = app.screen.query_one(TimelineView)
         assert view.count == 3001
-        assert app.screen.query_one("#notes", DataTable).row_count == 2000
+        assert app.screen.query_one("#notes", DataTable).row_count == 500
         note = app.screen.query_one("#empty-notes", Static)
-        assert note.display and "Showing the last 2,000 of 3,000" in str(note.render())
+        assert note.display and "Showing the last 500 of 3,000" in str(note.render())
         await pilot.press("end")
         await settle(pilot)
         assert view.cursor == 3000
