@@ -1,4 +1,4 @@
-"""Fixtures of the TUI tests (helpers live in :mod:`tui.helpers`)."""
+"""Fixtures of the TUI tests (helpers live in :mod:`tests.tui.helpers`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from ircli.services.workspace import Workspace
 from ircli.tui.app import IrcliApp
-from tui.helpers import make_app
+from tests.tui.helpers import make_app
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from ircli.tui.forms import NewIncidentDialog, NoteDialog
 from ircli.tui.home import HomeScreen
 from ircli.tui.incident import IncidentScreen
 from ircli.tui.timeline import TimelineView
-from tui.helpers import screen_text, settle
+from tests.tui.helpers import screen_text, settle
 
 AppFactory = Callable[..., IrcliApp]
 

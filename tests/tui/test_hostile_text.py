@@ -7,7 +7,7 @@ from __future__ import annotations
 from ircli.core.text import inert
 from ircli.services.incidents import add_note, open_incident
 from ircli.services.workspace import Workspace
-from tui.helpers import make_app, screen_bytes, screen_text, settle
+from tests.tui.helpers import make_app, screen_bytes, screen_text, settle
 
 # name -> (payload, sequences from the payload that must never reach the terminal)
 PAYLOADS: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -101,3 +101,16 @@ def test_a_registered_step_source_replaces_the_engine(ws: Workspace) -> None:
         assert incident_board(ws)[0].step == "X"
     finally:
         register_step_source(None)
+
+
+def test_timeline_lines_use_every_part_s_wording(ws: Workspace) -> None:
+    state = open_incident(ws, title="t")
+    ws.store.append(
+        state.id,
+        "decision.recorded",
+        {"step": "classify", "option": "contain", "rationale": "shared cards"},
+        "alice",
+    )
+    delta = read_journal(ws, state.id)
+    assert delta.entries[-1].message.startswith("Decided 'contain' on step 'classify'")
+    assert delta.sections["decisions"] == [delta.entries[-1]]

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from ircli.services.incidents import open_incident
 from ircli.services.workspace import Workspace
 from ircli.tui.timeline import TimelineView
-from tui.helpers import make_app, screen_text, settle
+from tests.tui.helpers import make_app, screen_text, settle
 
 WRITER = """
 import sys

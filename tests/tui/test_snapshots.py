@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 
 from ircli.services.incidents import add_note, open_incident
 from ircli.services.workspace import Workspace
-from tui.helpers import make_app, settle
+from tests.tui.helpers import make_app, settle
 
 SIZES = [(80, 24), (160, 48)]
 TABS = ["overview", "evidence", "accounts", "clusters", "decisions", "actions", "timeline"]
