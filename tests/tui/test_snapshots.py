@@ -34,9 +34,36 @@ def _world(ws: Workspace) -> None:
     )
     add_note(ws, state.id, "Paged by the distillation detector; seeds taken from the alert.")
     store = ws.store
-    store.append(state.id, "evidence.added", {"source": "logs", "records": 1200}, "alice")
-    store.append(state.id, "decision.recorded", {"option": "contain"}, "alice")
-    store.append(state.id, "action.requested", {"action": "terminate"}, "alice")
+    store.append(
+        state.id,
+        "evidence.added",
+        {
+            "evidence_id": "EV-1",
+            "source": "logs",
+            "records": 1200,
+            "quarantined": 3,
+            "parquet_sha256": "ab" * 32,
+        },
+        "alice",
+    )
+    store.append(
+        state.id,
+        "decision.recorded",
+        {"step": "classify", "option": "campaign", "rationale": "shared payment fingerprints"},
+        "alice",
+    )
+    store.append(state.id, "approval.granted", {"step": "classify", "subject": "cd" * 32}, "bob")
+    store.append(
+        state.id,
+        "action.requested",
+        {
+            "step": "contain",
+            "action": "terminate",
+            "preview": {"targets": ["acct-demo-0001", "acct-demo-0002"], "excluded": []},
+            "preview_hash": "ef" * 32,
+        },
+        "alice",
+    )
     add_note(ws, state.id, "Second responder paged for approval.")
 
 
