@@ -78,6 +78,10 @@ _ENGINE_STATES = {
 
 
 def _from_engine(ws: Workspace, incident: str) -> list[StepView]:
+    # Most incidents on a board run no playbook: answer those without importing the
+    # engine (YAML, Jinja2, JSON Schema), which would slow the TUI's first frame.
+    if next(ws.store.events(incident, types=["playbook.started"]), None) is None:
+        return []
     from ircli.errors import ValidationError
     from ircli.services.runstate import run_state
 
