@@ -211,8 +211,8 @@ class IncidentScreen(Screen[None]):
         for step in steps:
             mark, style = STEP_MARKS.get(step.state, ("?", ""))
             out.append(f"{mark} ", style=style)
-            out.append_text(plain(step.label, limit=40, style=style))
-            out.append(f"  {step.kind}\n", style="dim")
+            out.append_text(plain(step.label, limit=25, style=style))
+            out.append("\n")
         self.query_one("#steps", Static).update(out)
 
     def _add_rows(
