@@ -21,6 +21,9 @@ REDACTED = "[redacted]"
 # Payload keys whose values are identifiers to be keyed-hashed (matchable across labs).
 DEFAULT_HASHED: dict[str, str] = {
     "account_id": "account",
+    "account": "account",
+    "target": "account",
+    "owner_email": "email",
     "accounts": "account",
     "subjects": "account",
     "targets": "account",

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from ircli.export.jsonl import ExportCheck
 
 FORUM_KEY = "forum-hmac"
-JOURNAL_HASHED = {"target": "account", "account": "account", "owner_email": "email"}
 """Payload keys of journal events that name one identifier, beyond the shared policy's."""
 
 
@@ -80,9 +79,7 @@ def forum_redaction_policy() -> RedactionPolicy:
             f"--redact needs the Forum HMAC key (secret '{FORUM_KEY}'): {exc.message}",
             hint=f"store it with 'ircli auth set {FORUM_KEY}', or export {env_var(FORUM_KEY)}=...",
         ) from None
-    # Journal events name single accounts too ("target" of an action ledger entry).
-    hashed = {**DEFAULT_HASHED, **JOURNAL_HASHED}
-    return RedactionPolicy(key.reveal().encode("utf-8"), hashed=hashed)
+    return RedactionPolicy(key.reveal().encode("utf-8"), hashed=dict(DEFAULT_HASHED))
 
 
 def export_timeline(

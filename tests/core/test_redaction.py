@@ -35,3 +35,10 @@ def test_tokens_match_across_labs_with_the_same_key_only() -> None:
 
 def test_describe_never_shows_the_key() -> None:
     assert "sekrit" not in json.dumps(RedactionPolicy(key=b"sekrit").describe())
+
+
+def test_ledger_style_single_account_keys_are_hashed() -> None:
+    policy = RedactionPolicy(key=b"k")
+    out = policy.apply({"account": "acct-9", "target": "acct-10", "owner_email": "a@b.example"})
+    assert all(str(v).startswith("hmac-sha256:") for v in out.values())
+    assert "acct-9" not in json.dumps(out) and "a@b.example" not in json.dumps(out)
