@@ -93,7 +93,7 @@ def coerce_value(fld: Field, raw: Any) -> Any:
             raise ValueError(f"{str(raw)[:40]!r} is not a duration like 14d, 12h or 30m")
         return f"{int(match.group(1))}{match.group(2)}"
     if kind == "accounts":
-        return _accounts(raw)
+        return parse_accounts(raw)
     raise ValueError(f"unknown field type {kind}")
 
 
@@ -115,7 +115,9 @@ def _number(fld: Field, raw: Any, *, integer: bool) -> int | float:
     return value
 
 
-def _accounts(raw: Any) -> list[str]:
+def parse_accounts(raw: Any) -> list[str]:
+    """Account ids from a list or comma/newline-separated text: trimmed, deduplicated,
+    checked (no control characters, at most 256 characters each)."""
     parts = raw if isinstance(raw, list) else str(raw).replace("\n", ",").split(",")
     out: list[str] = []
     seen: set[str] = set()

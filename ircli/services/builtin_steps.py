@@ -36,13 +36,15 @@ def _duration(text: Any) -> timedelta:
 
 
 def _accounts(value: Any) -> list[str]:
+    """The ``accounts`` parameter, parsed like the intake form's account field."""
+    from ircli.playbooks.forms import parse_accounts
+
     if not value:
         return []
-    if isinstance(value, str):
-        value = value.replace("\n", ",").split(",")
-    if not isinstance(value, list | tuple):
-        raise ValidationError("'accounts' must be a list of account ids")
-    return [str(a).strip() for a in value if str(a).strip()]
+    try:
+        return parse_accounts(value)
+    except ValueError as exc:
+        raise ValidationError(f"'accounts': {exc}") from None
 
 
 def _step_started(ctx: StepContext) -> datetime:

@@ -145,9 +145,3 @@ def _seeds_and_start(world: Path) -> tuple[list[str], datetime]:
         ]
         first = con.execute("SELECT min(ts) FROM read_parquet(?)", [requests]).fetchall()[0][0]
     return seeds, parse_ts(first.isoformat())
-
-
-def demo_incident(ws: Workspace) -> Incident | None:
-    """The demo incident in ``ws``'s store, if the demo was prepared."""
-    found = [i for i in list_incidents(ws) if i.title == DEMO_TITLE]
-    return found[0] if found else None
