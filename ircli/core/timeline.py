@@ -1,11 +1,15 @@
 """The timeline: each journal event as one line a person can read.
 
 Other layers teach the timeline their event types with :func:`describes`, so a
-playbook step or an action shows up in words rather than as raw JSON.
+playbook step or an action shows up in words rather than as raw JSON. The modules that
+hold those descriptions are named in the ``ircli.timeline`` entry-point group (a lab's
+plugin names its own the same way); the first description asked for imports them all,
+so a reader's wording never depends on which other modules it happened to import.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +22,32 @@ _DESCRIBERS: dict[str, Describer] = {}
 
 TIME_MEANINGS: dict[str, str] = {}
 """Event type → what its timestamp means, for Timesketch's ``timestamp_desc``."""
+
+GROUP = "ircli.timeline"
+"""Entry-point group naming the modules that describe event types."""
+
+_log = logging.getLogger(__name__)
+_loaded = False
+
+
+def load_descriptions() -> None:
+    """Import every module of the ``ircli.timeline`` group once.
+
+    Owners' descriptions replace fallbacks whatever the import order (see
+    :func:`describes`). A plugin that fails to import is logged and skipped: its event
+    types then read as their type name, which is still a correct timeline.
+    """
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from importlib.metadata import entry_points
+
+    for point in sorted(entry_points(group=GROUP), key=lambda p: p.name):
+        try:
+            point.load()
+        except Exception as exc:  # one broken plugin must not hide the timeline
+            _log.warning("timeline descriptions %s could not be loaded: %s", point.value, exc)
 
 
 def describes(event_type: str, meaning: str | None = None) -> Callable[[Describer], Describer]:
@@ -55,6 +85,8 @@ class TimelineEntry:
 
 def describe(event: Event) -> str:
     """The event as one line of plain text (attacker text stays data: no markup is added)."""
+    if not _loaded:
+        load_descriptions()
     func = _DESCRIBERS.get(event.type)
     if func is not None:
         try:
@@ -66,6 +98,8 @@ def describe(event: Event) -> str:
 
 def time_meaning(event_type: str) -> str:
     """What an event's timestamp means ("Incident opened", …)."""
+    if not _loaded:
+        load_descriptions()
     return TIME_MEANINGS.get(event_type, event_type.replace(".", " ").capitalize())
 
 

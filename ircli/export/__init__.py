@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol, TextIO, runtime_checkable
 
 from ircli.core.events import Event
 from ircli.core.incident import Incident
+from ircli.core.timeline import load_descriptions
 from ircli.errors import ValidationError
 
 GROUP = "ircli.exporters"
@@ -78,9 +79,7 @@ def formats() -> list[str]:
 
 def writer_for(name: str) -> Writer:
     """The writer registered under ``name``; a readable error for an unknown format."""
-    from ircli.export.describers import register
-
-    register()  # readable timeline lines for the event types reports rely on
+    load_descriptions()  # readable timeline lines for the event types reports rely on
     registered = _registered()
     found = registered.get(name) or registered.get(ALIASES.get(name.lower(), ""))
     if found is None:

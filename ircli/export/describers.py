@@ -107,3 +107,6 @@ def register() -> None:
     _fallback("report.submitted", "Report submitted", _report)
     _fallback("step.started", "Step started", _step("Started"))
     _fallback("step.completed", "Step completed", _step("Completed"))
+
+
+register()

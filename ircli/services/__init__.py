@@ -13,7 +13,3 @@
 Front ends (``ircli.cli``, ``ircli.tui``) import from here and from ``ircli.errors``
 only; they never open the store or an HTTP client themselves.
 """
-
-# Event types whose timeline lines live outside ``core`` register here, so every front end
-# describes them whichever service it imported first.
-import ircli.intel.events  # noqa: F401

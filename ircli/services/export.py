@@ -101,7 +101,6 @@ def export_timeline(
     """
     from ircli.export import ExportSource, writer_for
 
-    _load_timeline_wording()
     writer = writer_for(fmt)
     incident = resolve_incident_id(ws, incident)
     policy = forum_redaction_policy() if redact is True else (redact or None)
@@ -235,15 +234,6 @@ def _indicators_fired(ws: Workspace, incident: str, most: int = 12) -> list[tupl
             if isinstance(strength, int | float) and strength > 0:
                 fired[str(name)] += 1
     return [(name, float(count)) for name, count in fired.most_common(most)]
-
-
-def _load_timeline_wording() -> None:
-    """Import every module that describes journal events, so an export's wording never
-    depends on what else happened to be imported (the export package's own wording is
-    only a fallback for types none of them describes)."""
-    from ircli.actions import ledger  # noqa: F401
-    from ircli.intel import events  # noqa: F401
-    from ircli.services import analysis  # noqa: F401
 
 
 def _producer(ws: Workspace) -> str:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ircli.intel.events  # noqa: F401  (registers the timeline lines)
 from ircli.core.approvals import (
     ApprovalState,
     approval_state,

@@ -16,7 +16,6 @@ from ircli.core.incident import (
 )
 from ircli.core.timeline import TimelineEntry, timeline
 from ircli.errors import NotFoundError, RefusedError, ValidationError
-from ircli.evidence import events as _evidence_events  # noqa: F401 - registers timeline lines
 from ircli.playbooks import journal as _playbook_journal  # noqa: F401  (timeline wording)
 from ircli.services.workspace import Workspace
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ircli.intel.events  # noqa: F401  (registers the timeline lines)
 from ircli.core.canonical import sha256_hex
 from ircli.core.events import Event
 from ircli.errors import ConfigError, NotFoundError

@@ -212,35 +212,6 @@ def _step_label(ws: Workspace, incident: str) -> str:
     return step.label if step else ""
 
 
-_DESCRIBED = False
-
-
-def _register_describers() -> None:
-    """Teach the timeline every event type the installed parts write.
-
-    Owners register their own wording when their module is imported; a reader that
-    never imported them (the TUI reading someone else's journal) imports them here,
-    then the export layer's fallbacks fill what is left.
-    """
-    global _DESCRIBED
-    if _DESCRIBED:
-        return
-    import importlib
-
-    for module in (
-        "ircli.actions.ledger",
-        "ircli.evidence.events",
-        "ircli.intel.events",
-        "ircli.playbooks.journal",
-        "ircli.services.analysis",
-    ):
-        importlib.import_module(module)
-    from ircli.export.describers import register
-
-    register()
-    _DESCRIBED = True
-
-
 def read_journal(
     ws: Workspace,
     incident: str,
@@ -258,7 +229,6 @@ def read_journal(
     number of events read, so a caller can show a long journal in slices as it loads;
     :attr:`JournalDelta.head_seq` tells where the next slice starts.
     """
-    _register_describers()
     incident = resolve_incident_id(ws, incident)
     if state is None or after_seq == 0:
         current, after_seq = Incident(id=incident), 0
