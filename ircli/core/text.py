@@ -52,22 +52,32 @@ def _stand_in(match: re.Match[str]) -> str:
     return f"<U+{code:04X}>"
 
 
+_FORMAT_CATEGORIES = ("Cf", "Co", "Cs")
+
+
+def _neutralise(value: str, keep_newlines: bool) -> str:
+    if keep_newlines:
+        value = "\n".join(_UNSAFE_RE.sub(_stand_in, line) for line in value.split("\n"))
+    else:
+        value = _UNSAFE_RE.sub(_stand_in, value)
+    # Other format/private characters a terminal might act on are shown by code point too
+    # (ASCII has none, so only the distinct non-ASCII characters are looked up).
+    odd = {c for c in set(value) if c > "\x7f" and unicodedata.category(c) in _FORMAT_CATEGORIES}
+    if odd:
+        value = "".join(f"<U+{ord(c):04X}>" if c in odd else c for c in value)
+    return value
+
+
 def inert(text: object, *, keep_newlines: bool = False, limit: int | None = None) -> str:
     """``text`` with every character that could act on a terminal made visible and harmless.
 
     ``keep_newlines`` keeps ``\\n`` (for multi-line panes); ``limit`` truncates with ``…``.
     """
     value = str(text)
-    if keep_newlines:
-        value = "\n".join(_UNSAFE_RE.sub(_stand_in, line) for line in value.split("\n"))
-    else:
-        value = _UNSAFE_RE.sub(_stand_in, value)
-    # Other format/private characters a terminal might act on are shown by code point too.
-    if any(unicodedata.category(c) in ("Cf", "Co", "Cs") for c in value):
-        value = "".join(
-            f"<U+{ord(c):04X}>" if unicodedata.category(c) in ("Cf", "Co", "Cs") else c
-            for c in value
-        )
+    # Fast path: printable ASCII (most prompts, ids and user agents) has nothing to change.
+    plain = value.replace("\n", "") if keep_newlines else value
+    if not (plain.isascii() and plain.isprintable()):
+        value = _neutralise(value, keep_newlines)
     if limit is not None and len(value) > limit:
         value = value[: max(limit - 1, 0)] + "…"
     return value

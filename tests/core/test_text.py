@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -53,3 +54,39 @@ def test_inert_output_has_no_control_characters(text: str) -> None:
     shown = inert(text)
     assert not _DANGEROUS.search(shown)
     assert is_inert(shown)
+
+
+def _reference(text: str, keep_newlines: bool) -> str:
+    """The character-by-character definition the fast paths must agree with."""
+    out = []
+    for c in text:
+        code = ord(c)
+        if c == "\n" and keep_newlines:
+            out.append(c)
+        elif code < 0x20:
+            out.append(chr(0x2400 + code))
+        elif code == 0x7F:
+            out.append("\u2421")
+        elif (
+            0x80 <= code <= 0x9F
+            or c in "\u2028\u2029\u061c\u00ad\u180e"
+            or unicodedata.category(c) in ("Cf", "Co", "Cs")
+        ):
+            out.append(f"<U+{code:04X}>")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.characters(max_codepoint=0x7F),
+            st.characters(),
+            st.sampled_from("\u202e\u200b\ufeff\ue000\x9b\x1b\n\t"),
+        )
+    ),
+    st.booleans(),
+)
+def test_fast_paths_agree_with_the_definition(text: str, keep_newlines: bool) -> None:
+    assert inert(text, keep_newlines=keep_newlines) == _reference(text, keep_newlines)
