@@ -136,9 +136,16 @@ class ActionPlugin(Protocol):
         ...
 
 
-def idempotency_key(incident: str, step: str, action: str, mode: str, account: str) -> str:
-    """The key a target's call carries on every attempt and every resume: same inputs, same key."""
-    return "ircli-" + sha256_hex(f"{incident}\x1f{step}\x1f{action}\x1f{mode}\x1f{account}")[:40]
+def idempotency_key(
+    incident: str, step: str, action: str, mode: str, account: str, round: int = 0
+) -> str:
+    """The key a target's call carries on every attempt and every resume: same inputs, same key.
+
+    ``round`` counts how often the opposite mode undid this one on the account (a re-apply
+    after a rollback is a new act the server must not answer from its idempotency cache).
+    """
+    text = f"{incident}\x1f{step}\x1f{action}\x1f{mode}\x1f{account}"
+    return "ircli-" + sha256_hex(text + (f"\x1f{round}" if round else ""))[:40]
 
 
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:

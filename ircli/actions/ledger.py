@@ -4,7 +4,10 @@ Per target: ``pending → in_flight → succeeded | failed(reason) | skipped(rea
 A target counts as ``pending`` until its ``action.target_started`` event; a run that
 stops after that event but before the outcome leaves it ``in_flight``, and the next run
 re-sends it with the same idempotency key. The ledger of a step and mode spans every
-run and every preview: a target that succeeded once is never acted on again.
+run and every preview: a target that succeeded once is never acted on again — until the
+opposite mode succeeds on it (a rollback reactivates an account, or a new apply deactivates
+a reactivated one). That starts a new *round* for the target: it is pending again, its calls
+carry a new idempotency key, and the step needs a new preview and new approvals.
 """
 
 from __future__ import annotations
@@ -67,6 +70,13 @@ class Ledger:
     targets: dict[str, TargetState] = field(default_factory=dict)
     runs: int = 0
     stopped: str | None = None
+    rounds: dict[str, int] = field(default_factory=dict)
+    """Per target, how many times the opposite mode undid this mode's success."""
+    undone: int = 0
+    """Targets undone so far, all rounds together (new previews include it)."""
+    undone_at_request: int = 0
+    """``undone`` when the latest preview was requested: less than ``undone`` means that
+    preview's targets were undone since, so it can no longer be acted on as approved."""
 
     def state_of(self, account: str) -> TargetState:
         """The target's state (``pending`` when the ledger has never seen it)."""
@@ -91,13 +101,22 @@ class Ledger:
             out[self.state_of(account).state] += 1
         return out
 
+    def round_of(self, account: str) -> int:
+        """How many times the target's success in this mode was undone."""
+        return self.rounds.get(account, 0)
+
     def apply(self, kind: str, payload: dict[str, Any], actor: str = "") -> None:
         """Fold one event (also used live, as a run writes its events)."""
-        if payload.get("step") != self.step or payload.get("mode", "apply") != self.mode:
+        if payload.get("step") != self.step:
+            return
+        if payload.get("mode", "apply") != self.mode:
+            if kind == SUCCEEDED:
+                self._undo(str(payload.get("account_id", payload.get("account", ""))))
             return
         if kind == REQUESTED:
             self.request = payload
             self.requester = actor
+            self.undone_at_request = self.undone
         elif kind in _STATE_OF:
             account = str(payload.get("account_id", payload.get("account", "")))
             current = self.targets.get(account)
@@ -116,6 +135,13 @@ class Ledger:
             self.stopped = None
         elif kind == STOPPED:
             self.stopped = str(payload.get("reason", ""))
+
+    def _undo(self, account: str) -> None:
+        current = self.targets.get(account)
+        if current is not None and current.state == "succeeded":
+            del self.targets[account]
+            self.rounds[account] = self.rounds.get(account, 0) + 1
+            self.undone += 1
 
     def succeeded(self) -> list[TargetState]:
         """Targets that succeeded, in the order they first appeared."""

@@ -236,10 +236,19 @@ def _prepare(
                 f"no saved preview for step '{step}' of {incident}",
                 hint="give the targets: --targets FILE (analysis result or list) or --account ID",
             )
+        if ledger.undone > ledger.undone_at_request:
+            raise UsageError(
+                f"the saved preview of step '{step}' of {incident} was undone since "
+                "(rolled back); acting again is a new act",
+                hint="give the targets again for a new preview and new approvals",
+            )
         return _view(incident, saved, rule, ledger, journal, saved_now=False)
     else:
         candidates, sources, parts, facts, allow, refs = _inputs(ws, incident, plugin, request)
     parts["override"] = request.override_reason
+    if ledger.undone:
+        # A new round after a rollback (or a re-apply): a new preview, so new approvals.
+        parts["round"] = ledger.undone
     digest = digest_inputs(parts)
     if saved is not None and saved.inputs_digest == digest:
         started = any(t.state != "pending" for t in ledger.targets.values())
@@ -497,7 +506,9 @@ def execute_action(
     settings = plugin.settings
 
     def key_for(account: str) -> str:
-        return idempotency_key(incident, step, settings.name, mode, account)
+        return idempotency_key(
+            incident, step, settings.name, mode, account, ledger.round_of(account)
+        )
 
     def sink(items: list[tuple[str, dict[str, Any]]]) -> None:
         ws.store.append_many(incident, items, ws.actor)

@@ -94,3 +94,48 @@ def test_client_rate_limit_keeps_under_the_servers(admin_api, team) -> None:
     # Without the client-side limit the server would refuse most of them (4 workers, ~ms each).
     assert stats["limited"] <= 20
     assert len(stats["effects"]) == 80
+
+
+def test_apply_after_rollback_is_a_new_approved_act(admin_api, team) -> None:
+    from ircli.errors import UsageError
+
+    api = admin_api()
+    people = team(action_config("contain", http_action(api.url)))
+    alice, bob = people["alice"], people["bob"]
+    accounts = ("acct-1", "acct-2", "acct-3")
+    request = TargetRequest(accounts=accounts)
+
+    first = preview_action(alice, "INC-0001", "contain", request)
+    approve_action(bob, "INC-0001", "contain", preview_hash=first.preview_hash)
+    assert execute_action(alice, "INC-0001", "contain").totals.succeeded == 3
+
+    back = preview_action(alice, "INC-0001", "contain", rollback=True)
+    approve_action(bob, "INC-0001", "contain", rollback=True, preview_hash=back.preview_hash)
+    assert execute_action(alice, "INC-0001", "contain", rollback=True).totals.succeeded == 3
+    assert api.stats()["terminated"] == []
+
+    # The old preview and its approval do not cover acting again.
+    with pytest.raises(UsageError, match="undone since"):
+        execute_action(alice, "INC-0001", "contain")
+    with pytest.raises(WaitingError):
+        execute_action(alice, "INC-0001", "contain", request)
+    again = preview_action(alice, "INC-0001", "contain", request)
+    assert again.preview_hash != first.preview_hash
+    assert again.counts["pending"] == 3
+    approve_action(bob, "INC-0001", "contain", preview_hash=again.preview_hash)
+    run = execute_action(alice, "INC-0001", "contain", request)
+    # New idempotency keys: the server acts again instead of replaying its cached answers.
+    assert run.totals.succeeded == 3
+    stats = api.stats()
+    assert stats["effects"] == {a: 2 for a in accounts} | {f"reactivate:{a}": 1 for a in accounts}
+    assert sorted(stats["terminated"]) == list(accounts)
+
+    # And the second round can be rolled back in turn, under a new approval.
+    back2 = preview_action(alice, "INC-0001", "contain", rollback=True)
+    assert back2.preview_hash != back.preview_hash
+    approve_action(bob, "INC-0001", "contain", rollback=True, preview_hash=back2.preview_hash)
+    assert execute_action(alice, "INC-0001", "contain", rollback=True).totals.succeeded == 3
+    assert api.stats()["effects"] == {a: 2 for a in accounts} | {
+        f"reactivate:{a}": 2 for a in accounts
+    }
+    assert verify(alice, "INC-0001").ok
