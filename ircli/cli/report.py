@@ -47,7 +47,7 @@ def report(
     Start with --dry-run -o DIR and review the files; a second responder runs --approve;
     then --execute posts it. Re-running --execute sends only what failed.
     """
-    from ircli.services import forum
+    from ircli.services import forum, report_submission
 
     ws = workspace()
     mode = mode or "dry-run"
@@ -87,14 +87,14 @@ def report(
             info(f"approved by {ws.actor}; {state.missing} more approval(s) needed")
         return
     if mode == "status":
-        data = forum.report_state(ws, incident_id)
+        data = report_submission.report_state(ws, incident_id)
         if as_json:
             emit_json(data)
         else:
             for key, value in data.items():
                 click.echo(f"{key}: {value}")
         return
-    result = forum.submit_report(ws, incident_id)
+    result = report_submission.submit_report(ws, incident_id)
     if as_json:
         emit_json(result.to_dict())
     else:

@@ -190,7 +190,8 @@ class ForumReportStep:
 
     def run(self, ctx: StepContext) -> StepResult:
         """Submit what is not yet delivered; re-running sends only what failed."""
-        from ircli.services.forum import prepare_report, submit_report
+        from ircli.services.forum import prepare_report
+        from ircli.services.report_submission import submit_report
 
         prepare_report(ctx.ws, ctx.incident, own_approval=False)
         done = submit_report(ctx.ws, ctx.incident, own_approval=False)

@@ -23,7 +23,7 @@ from intel_world import (
 
 from ircli.errors import ExternalServiceError, RefusedError, WaitingError
 from ircli.intel.tlp import TLP2_IDS
-from ircli.services import forum, intel
+from ircli.services import forum, intel, report_submission
 from ircli.services.incidents import open_incident
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("secrets_env")]
@@ -151,7 +151,7 @@ def test_submit_then_read_back_with_the_reference_client(medallion: Any, tmp_pat
 
     for bundle in bundles.values():
         assert validate_instance(bundle, ValidationOptions(version="2.1")).errors == []
-    result = forum.submit_report(ws, inc)
+    result = report_submission.submit_report(ws, inc)
     assert result.complete and result.failures == []
     submitted = _events(ws, inc, "report.submitted")
     assert submitted and all(s["failure_count"] == 0 for s in submitted)
@@ -182,7 +182,7 @@ def test_submit_then_read_back_with_the_reference_client(medallion: Any, tmp_pat
         "07",
     }
 
-    again = forum.submit_report(ws, inc)  # nothing left to send
+    again = report_submission.submit_report(ws, inc)  # nothing left to send
     assert again.sent == {} and again.complete
     ws.close()
 
@@ -192,7 +192,7 @@ def test_large_reports_are_split_under_the_servers_content_limit(
 ) -> None:
     server = medallion(forum_objects(), max_content_length=6000)
     ws, inc = _prepared_and_approved(server, tmp_path)
-    result = forum.submit_report(ws, inc)
+    result = report_submission.submit_report(ws, inc)
     assert len(result.status_ids) > 2 and result.complete
     assert len(_read_back(server, server.reports)) == result.total
     ws.close()
@@ -246,7 +246,7 @@ def test_partial_failure_is_shown_and_resubmission_sends_only_the_failed_objects
     ws, inc = _prepared_and_approved(server, tmp_path)
     transport = DroppingTransport()
     with pytest.raises(PartialFailureError) as caught:
-        forum.submit_report(ws, inc, transport=transport)
+        report_submission.submit_report(ws, inc, transport=transport)
     assert transport.dropped is not None
     assert transport.dropped in caught.value.message and "quota exceeded" in caught.value.message
     failed = _events(ws, inc, "report.submitted")[0]
@@ -254,7 +254,7 @@ def test_partial_failure_is_shown_and_resubmission_sends_only_the_failed_objects
     assert transport.dropped not in failed["successes"]
 
     transport.posted.clear()
-    result = forum.submit_report(ws, inc, transport=transport)
+    result = report_submission.submit_report(ws, inc, transport=transport)
     assert transport.posted == [[transport.dropped]]  # only the failed object, same id
     assert result.complete
     stored = {o["id"] for o in _read_back(server, server.reports)}
@@ -274,7 +274,7 @@ def test_tlp_red_incident_is_refused_for_an_amber_collection(
     bob = forum_ws(tmp_path, server.forum_table(), actor="bob")
     forum.approve_report(bob, inc)
     with pytest.raises(RefusedError) as caught:
-        forum.submit_report(ws, inc)
+        report_submission.submit_report(ws, inc)
     assert "TLP:RED" in caught.value.message and "TLP:AMBER" in caught.value.message
     assert _events(ws, inc, "report.posted") == []
     assert _read_back(server, server.reports) == []
@@ -288,7 +288,7 @@ def test_submission_waits_for_a_second_responder(medallion: Any, tmp_path: Path)
     write_evidence(ws, inc, canary_world())
     forum.prepare_report(ws, inc)
     with pytest.raises(WaitingError):
-        forum.submit_report(ws, inc)
+        report_submission.submit_report(ws, inc)
     with pytest.raises(RefusedError, match="two-person rule"):
         forum.approve_report(ws, inc)
     assert _events(ws, inc, "report.posted") == []
@@ -329,7 +329,7 @@ def test_wrong_password_is_a_clear_error_and_nothing_is_recorded(
     assert "ircli auth set" in (caught.value.hint or "")
     assert len(_events(ws, inc, "intel.pulled")) == pulls
     with pytest.raises(ExternalServiceError, match="401"):
-        forum.submit_report(ws, inc)
+        report_submission.submit_report(ws, inc)
     assert _events(ws, inc, "report.submitted") == []
     assert _read_back(server, server.reports) == []
     ws.close()

@@ -17,7 +17,7 @@ from intel_world import ATTACKERS, canary_world, forum_objects, forum_ws, write_
 from ircli.errors import ExternalServiceError, PartialFailureError
 from ircli.intel.indicators import read_objects
 from ircli.intel.taxii import TaxiiClient
-from ircli.services import forum, intel
+from ircli.services import forum, intel, report_submission
 from ircli.services.incidents import open_incident
 
 pytestmark = pytest.mark.usefixtures("secrets_env")
@@ -133,7 +133,7 @@ def test_a_refused_post_is_a_clear_error_and_never_recorded_as_submitted(
     server = FakeForum()
     server.post = lambda objects: _json(code, {"title": "nope", "description": "\x1b[31mred"})
     with pytest.raises(ExternalServiceError) as caught:
-        forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+        report_submission.submit_report(ws, inc, transport=httpx.MockTransport(server))
     assert words in caught.value.message and caught.value.hint
     assert len(server.posts) == 1  # a POST is never retried behind the journal's back
     assert _types(ws, inc) == ["report.prepared", "report.attempt_failed"]
@@ -168,14 +168,14 @@ def test_a_status_stuck_pending_past_the_deadline_is_not_recorded_as_submitted(
     server = FakeForum()
     server.pending_polls = 10_000
     with pytest.raises(ExternalServiceError, match="pending") as caught:
-        forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+        report_submission.submit_report(ws, inc, transport=httpx.MockTransport(server))
     assert "nothing was recorded as submitted" in (caught.value.hint or "")
     assert _types(ws, inc) == ["report.prepared", "report.posted"]
 
     # Later the server finishes: the re-run polls the recorded status, and posts nothing again.
     server.pending_polls = 0
     posts = len(server.posts)
-    result = forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    result = report_submission.submit_report(ws, inc, transport=httpx.MockTransport(server))
     assert result.complete
     assert _types(ws, inc)[:3] == ["report.prepared", "report.posted", "report.submitted"]
     assert len(server.posts) - posts == 1  # only the narrative bundle was still unsent
@@ -204,10 +204,10 @@ def test_a_partial_failure_names_the_failed_objects_and_only_they_are_resent(
 
     server.post = flaky
     with pytest.raises(PartialFailureError, match="object rejected"):
-        forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+        report_submission.submit_report(ws, inc, transport=httpx.MockTransport(server))
     server.post = server.accept
     before = len(server.posts)
-    forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    report_submission.submit_report(ws, inc, transport=httpx.MockTransport(server))
     resent = [json.loads(r.read())["objects"] for r in server.posts[before:]]
     assert [[o["id"] for o in objs] for objs in resent] == [refused]
     ws.close()
@@ -345,7 +345,7 @@ def test_a_collection_without_write_access_is_refused_before_posting(tmp_path: P
     server = FakeForum()
     server.writable = False
     with pytest.raises(ExternalServiceError, match="does not let this account write"):
-        forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+        report_submission.submit_report(ws, inc, transport=httpx.MockTransport(server))
     assert server.posts == [] and _types(ws, inc) == ["report.prepared"]
     ws.close()
 
@@ -355,11 +355,11 @@ def test_a_status_the_server_forgot_is_closed_and_its_objects_sent_again(tmp_pat
     server = FakeForum()
     server.pending_polls = 10_000
     with pytest.raises(ExternalServiceError, match="pending"):
-        forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+        report_submission.submit_report(ws, inc, transport=httpx.MockTransport(server))
     lost = json.loads(server.posts[0].read())["objects"]
     server.statuses.clear()  # the server restarted
     server.pending_polls = 0
-    result = forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    result = report_submission.submit_report(ws, inc, transport=httpx.MockTransport(server))
     assert result.complete
     assert "report.status_lost" in _types(ws, inc)
     resent = json.loads(server.posts[1].read())["objects"]
@@ -374,7 +374,9 @@ def test_a_playbook_step_uses_its_own_approval_instead_of_the_reports(tmp_path: 
     prepared = forum.prepare_report(ws, inc, own_approval=False)
     assert [e.type for e in ws.store.events(inc, types=["approval.requested"])] == []
     server = FakeForum()
-    result = forum.submit_report(ws, inc, transport=httpx.MockTransport(server), own_approval=False)
+    result = report_submission.submit_report(
+        ws, inc, transport=httpx.MockTransport(server), own_approval=False
+    )
     assert result.complete and result.subject == prepared.subject
     # The same preparation asked for by hand later gets its own request, not a new preparation.
     again = forum.prepare_report(ws, inc)
@@ -419,12 +421,12 @@ def test_a_malformed_status_after_a_post_is_never_recorded_as_submitted(
     server = FakeForum()
     server.post = lambda objects: httpx.Response(202, headers=TAXII, content=body)
     with pytest.raises(ExternalServiceError, match="malformed"):
-        forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+        report_submission.submit_report(ws, inc, transport=httpx.MockTransport(server))
     assert _types(ws, inc) == ["report.prepared", "report.attempt_failed"]
     # The server may have stored the objects anyway: the re-run asks it before sending.
     server.post = server.accept
     stored = {o["id"] for r in server.posts for o in json.loads(r.read())["objects"]}
-    result = forum.submit_report(ws, inc, transport=httpx.MockTransport(server))
+    result = report_submission.submit_report(ws, inc, transport=httpx.MockTransport(server))
     assert result.complete
     gets = [r for r in server.requests if r.method == "GET" and "match[id]" in r.url.params]
     assert gets and stored
