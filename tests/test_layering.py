@@ -127,3 +127,22 @@ def test_front_ends_only_call_services() -> None:
                 assert name == "ircli" or name.startswith(FRONT_END_ALLOWED[:-1]), (
                     f"{path.name} imports {name}"
                 )
+
+
+def test_cli_process_skips_the_iri_grammar_import() -> None:
+    """jsonschema would import rfc3987_syntax (installed with stix2-validator) and spend
+    seconds compiling its grammars; an ircli process loading playbooks must not."""
+    probe = (
+        "import sys\n"
+        "from ircli.cli.main import main\n"
+        "sys.argv = ['ircli', 'playbook', 'list', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        "print('jsonschema' in sys.modules, sys.modules.get('rfc3987_syntax') is not None, code,"
+        " file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stderr.strip().splitlines()[-1] == "True False 0", done.stderr
+    assert "distillation" in done.stdout

@@ -141,10 +141,21 @@ def cli(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and turn every failure into one line on stderr and a documented exit code."""
+    _skip_iri_grammars()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("IRCLI_DEBUG", "") not in ("", "0")
     code = run(args, debug=debug)
     sys.exit(code)
+
+
+def _skip_iri_grammars() -> None:
+    """Keep jsonschema from importing ``rfc3987_syntax`` in an ircli process.
+
+    When that package is installed (stix2-validator pulls it in), jsonschema imports it to
+    offer IRI format checks, and it compiles its grammars for seconds at import. ircli's
+    playbook and CACAO validation check no formats, so the command line never needs it.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def run(args: list[str], *, debug: bool = False) -> int:
