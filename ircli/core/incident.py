@@ -115,6 +115,9 @@ def apply_event(state: Incident, event: Event) -> None:
         for key in _UPDATABLE:
             if key in payload:
                 setattr(state, key, str(payload[key]))
+    elif event.type == "playbook.started" and payload.get("playbook"):
+        # A run started after the incident was opened (or a hand-over) names the playbook.
+        state.playbook = str(payload["playbook"])
     elif event.type == "subjects.added":
         _add_subjects(state, payload.get("accounts", []))
     elif event.type == "note.added":
