@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
+from textual.worker import Worker
 
 from ircli.services.current_step import CurrentStep, PreviewView, StepAnswer
 from ircli.services.responders import DecisionInput
@@ -123,6 +124,10 @@ class StepCard(VerticalScroll):
     def on_mount(self) -> None:
         self.display = False
         self.query_one("#step-progress").display = False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker events do not bubble: hand ours to the app's one error handler.
+        self.app.on_worker_state_changed(event)
 
     # -- reading -------------------------------------------------------------------
 
