@@ -23,7 +23,7 @@ from textual.worker import Worker
 
 from ircli.services.current_step import CurrentStep, PreviewView, StepAnswer
 from ircli.services.responders import DecisionInput
-from ircli.tui.plain import plain
+from ircli.tui.plain import plain, plain_block
 
 if TYPE_CHECKING:
     from ircli.tui.app import IrcliApp
@@ -112,6 +112,7 @@ class StepCard(VerticalScroll):
         from textual.widgets import Markdown
 
         yield Static("", id="step-head")
+        yield Static("", id="step-status")
         yield Markdown("", id="step-instructions")
         yield Static("", id="step-details")
         with Horizontal(id="step-progress"):
@@ -159,13 +160,17 @@ class StepCard(VerticalScroll):
                 markup=False,
             )
         self.query_one("#step-head", Static).update(_head(step))
+        status = self.query_one("#step-status", Static)
+        status.update(_status(step))
+        status.display = step.needs in ("approval", "failed") or bool(step.reason)
         from textual.widgets import Markdown
 
         await self.query_one("#step-instructions", Markdown).update(step.instructions)
         self.query_one("#step-details", Static).update(_details(step))
         self.query_one("#step-run", Button).display = step.needs not in ("approval", "done")
         self.query_one("#step-run", Button).label = _run_label(step)
-        self.query_one("#step-approve", Button).display = step.needs == "approval"
+        mine = step.approval is not None and step.approval.requester == self.app.template.actor
+        self.query_one("#step-approve", Button).display = step.needs == "approval" and not mine
 
     # -- moving the run -------------------------------------------------------------
 
@@ -413,6 +418,14 @@ def _head(step: CurrentStep) -> Text:
     return head
 
 
+def _status(step: CurrentStep) -> Text:
+    """The one line that says why the responder cannot simply go on."""
+    if step.needs == "approval":
+        return plain_block(_waiting_line(step), style="yellow")
+    style = "red" if step.needs == "failed" else "yellow"
+    return plain_block(f"{'Failed' if step.state == 'failed' else 'Note'}: {step.reason}", style=style)
+
+
 def _waiting_line(step: CurrentStep) -> str:
     approval = step.approval
     missing = approval.missing if approval else 1
@@ -420,7 +433,8 @@ def _waiting_line(step: CurrentStep) -> str:
     return plain(
         f"'{step.title}' is waiting for approval by a second responder: {missing} more needed"
         f"{granted}. Another responder approves with: "
-        f"ircli --as NAME approve {step.incident} {step.id}"
+        f"ircli --as NAME approve {step.incident} {step.id}",
+        limit=None,
     ).plain
 
 
@@ -432,8 +446,6 @@ def _details(step: CurrentStep) -> Text:
         out.append_text(plain(value, limit=200, style=style))
         out.append("\n")
 
-    if step.reason:
-        line("Reason", step.reason, "red" if step.needs == "failed" else "")
     for field in step.inputs:
         shown = field.default or ("(required)" if field.required else "")
         line(field.label[:10], shown, "dim" if not field.default else "")
@@ -447,8 +459,6 @@ def _details(step: CurrentStep) -> Text:
         line("Decision", f"{step.decision.get('option')} by {step.decision.get('by')}")
         line("Rationale", step.decision.get("rationale", ""))
     if step.needs == "approval":
-        out.append_text(plain(_waiting_line(step), style="yellow"))
-        out.append("\n")
         if step.approval and step.approval.requester:
             line("Requested", f"by {step.approval.requester}")
     elif step.approval is not None and step.approval.granted_by:

@@ -69,7 +69,7 @@ async def fill_form(pilot: Pilot[Any], values: dict[str, str]) -> None:
             assert isinstance(widget, Input)
             widget.value = value
     await pilot.press("ctrl+s")
-    await settle(pilot)
+    await pilot.pause()  # the run goes on in a worker: at_step waits for it
 
 
 async def tick_all(pilot: Pilot[Any]) -> None:
@@ -80,7 +80,7 @@ async def tick_all(pilot: Pilot[Any]) -> None:
     assert isinstance(dialog, ChecklistDialog)
     dialog.query_one(SelectionList).select_all()
     await pilot.press("ctrl+s")
-    await settle(pilot)
+    await pilot.pause()  # the run goes on in a worker: at_step waits for it
 
 
 async def decide(pilot: Pilot[Any], option: str, rationale: str) -> None:
@@ -94,7 +94,7 @@ async def decide(pilot: Pilot[Any], option: str, rationale: str) -> None:
             button.value = True
     dialog.query_one("#decide-rationale", TextArea).text = rationale
     await pilot.press("ctrl+s")
-    await settle(pilot)
+    await pilot.pause()  # the run goes on in a worker: at_step waits for it
 
 
 async def confirm(pilot: Pilot[Any], phrase: str) -> ConfirmActionDialog:
@@ -106,7 +106,7 @@ async def confirm(pilot: Pilot[Any], phrase: str) -> ConfirmActionDialog:
     assert isinstance(dialog, ConfirmActionDialog)
     await pilot.press(*phrase)
     await pilot.press("enter")
-    await settle(pilot)
+    await pilot.pause()
     return dialog
 
 

@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from textual.widgets import Button, Input, Markdown, Static
+from textual.widgets import Button, Input, Markdown
 
 from ircli.config import Config
 from ircli.services.answers import AnswersResponder
 from ircli.services.approvals import approve
-from ircli.services.current_step import current_step
 from ircli.services.incidents import open_incident
 from ircli.services.runs import advance, start_run
 from ircli.services.steps import StepContext, StepResult, register_handler, unregister_handler
@@ -202,32 +201,43 @@ async def test_a_failing_step_is_one_line_with_a_hint(ws: Workspace) -> None:
         assert "\n" not in line and "Traceback" not in line
 
 
+class _Says:
+    """A handler whose outputs and summary carry attacker text (as a log source's may)."""
+
+    def __init__(self, outputs: dict[str, Any], summary: str) -> None:
+        self.outputs, self.summary = outputs, summary
+
+    def run(self, ctx: StepContext) -> StepResult:
+        return StepResult(dict(self.outputs), self.summary)
+
+
 async def test_hostile_journal_text_in_the_card_is_inert(ws: Workspace) -> None:
     payloads = [p for p, _ in PAYLOADS.values()]
-    open_incident(ws, title="T " + " ".join(payloads))
+    hostile = " ".join(payloads)
+    open_incident(ws, title="Hostile analysis")
     start_run(ws, "distillation", incident="INC-0001")
-    # The notify checklist's instructions quote the incident id; the results and the
-    # decision quote what responders and handlers wrote.
-    answers = dict(ANSWERS)
-    answers["classify"] = {"option": "campaign", "rationale": "R " + " ".join(payloads)}
-    HANDLERS["timeline.export"]  # present
-    register_handler(
-        "evidence.pull",
-        type("Hostile", (), {"run": lambda self, ctx: StepResult({}, "S " + payloads[3])})(),
-    )
+    # The exculpatory step's instructions quote analysis.alert_accounts; the results
+    # list quotes the intel step's summary.
+    register_handler("analysis.assess", _Says({"alert_accounts": f"X {hostile}"}, "assessed"))
+    register_handler("intel.match", _Says({}, f"S {hostile}"))
+    answers = {"intake": ANSWERS["intake"]}
     advance(ws, "INC-0001", AnswersResponder(answers))
-    step = current_step(ws, "INC-0001")
-    assert step is not None and step.id == "contain"
     app = make_app(ws, incident="INC-0001")
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        await at_step(pilot, "contain", "approval")
+        step = await at_step(pilot, "exculpatory", "input")
+        assert "X " in step.instructions
         sent = screen_bytes(app)
-        for _name, (_payload, forbidden) in PAYLOADS.items():
+        for _payload, forbidden in PAYLOADS.values():
             for sequence in forbidden:
-                assert sequence not in sent
-        assert "[bold red]" not in screen_text(app) or "ALERT[/bold red]" in screen_text(app)
+                assert sequence not in sent, sequence
+        text = screen_text(app)
+        # Shown literally: markup as text, control characters as visible stand-ins.
+        assert "[bold red]ALERT[/bold red]" in text
+        assert "pre␛[2Jpost" in text
+        assert "S [bold red]ALERT[/bold red]" in text
+        # No link reached the Markdown from the journal.
         md = app.screen.query_one("#step-instructions", Markdown)
-        assert md is not None
-        details = app.screen.query_one("#step-details", Static)
-        assert "R [bold red]ALERT[/bold red]" in str(details.render())
+        assert "evil.example" not in "".join(
+            str(getattr(b, "href", "")) for b in md.query("*")
+        )
