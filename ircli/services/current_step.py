@@ -305,8 +305,8 @@ def preview_view(preview: Mapping[str, Any]) -> PreviewView:
             count=total,
             facts=tuple(facts),
         )
-    facts = tuple((str(k), str(v)[:200]) for k, v in preview.items())
-    return PreviewView(headline="Run this action", count=None, facts=facts)
+    shown = tuple((str(k), str(v)[:200]) for k, v in preview.items())
+    return PreviewView(headline="Run this action", count=None, facts=shown)
 
 
 def action_preview(ws: Workspace, incident: str) -> PreviewView | None:

@@ -423,13 +423,19 @@ def _status(step: CurrentStep) -> Text:
     if step.needs == "approval":
         return plain_block(_waiting_line(step), style="yellow")
     style = "red" if step.needs == "failed" else "yellow"
-    return plain_block(f"{'Failed' if step.state == 'failed' else 'Note'}: {step.reason}", style=style)
+    return plain_block(
+        f"{'Failed' if step.state == 'failed' else 'Note'}: {step.reason}", style=style
+    )
 
 
 def _waiting_line(step: CurrentStep) -> str:
     approval = step.approval
     missing = approval.missing if approval else 1
-    granted = f" (approved by {', '.join(approval.granted_by)})" if approval and approval.granted_by else ""
+    granted = (
+        f" (approved by {', '.join(approval.granted_by)})"
+        if approval and approval.granted_by
+        else ""
+    )
     return plain(
         f"'{step.title}' is waiting for approval by a second responder: {missing} more needed"
         f"{granted}. Another responder approves with: "

@@ -91,7 +91,10 @@ class StepFormDialog(_StepDialog):
                     yield TextArea(field.default, id=f"field-{field.name}", classes="step-text")
                 else:
                     yield Input(
-                        field.default, placeholder=field.help, id=f"field-{field.name}", compact=True
+                        field.default,
+                        placeholder=field.help,
+                        id=f"field-{field.name}",
+                        compact=True,
                     )
             yield from self.buttons()
 
@@ -254,7 +257,10 @@ def _preview_widgets(preview: PreviewView | None) -> ComposeResult:
         table: DataTable[Text] = DataTable(id="preview-exclusions", cursor_type="row")
         table.add_columns("Excluded account", "Why")
         table.add_rows(
-            [(plain(account, limit=40), plain(why, limit=80)) for account, why in preview.exclusions]
+            [
+                (plain(account, limit=40), plain(why, limit=80))
+                for account, why in preview.exclusions
+            ]
         )
         yield table
         if preview.excluded > len(preview.exclusions):

@@ -15,9 +15,9 @@ from tests.tui.helpers import make_app
 # The TUI journey uses the real servers of the CLI journey: medallion and scim2-server.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "intel"))
 
-from intel_world import medallion  # noqa: E402
+from intel_world import medallion
 
-from tests.actions.conftest import scim_process  # noqa: E402
+from tests.actions.conftest import scim_process
 
 __all__ = ["medallion", "scim_process"]
 

@@ -44,9 +44,7 @@ async def at_step(pilot: Pilot[Any], step: str, needs: str, timeout: float = 30.
 
     def ready() -> bool:
         c = card(pilot)
-        return (
-            not c.running and c.step is not None and c.step.id == step and c.step.needs == needs
-        )
+        return not c.running and c.step is not None and c.step.id == step and c.step.needs == needs
 
     await until(pilot, ready, timeout, f"step {step} ({needs})")
     await settle(pilot)
@@ -130,3 +128,15 @@ def shape(events: Iterable[Any]) -> list[tuple[str, Any]]:
             key = None
         out.append((event.type, key))
     return out
+
+
+async def start_playbook(pilot: Pilot[Any]) -> None:
+    """p lists the playbooks (a worker reads and validates them); ctrl+s starts the one
+    preselected (distillation)."""
+    from ircli.tui.step_dialogs import StartPlaybookDialog
+
+    await pilot.press("p")
+    await until(pilot, lambda: isinstance(pilot.app.screen, StartPlaybookDialog), what="dialog")
+    await settle(pilot)
+    await pilot.press("ctrl+s")
+    await pilot.pause()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,16 @@ from ircli.tui.app import IrcliApp
 from tests.actions.conftest import SCIM_TOKEN
 from tests.journey.test_distillation_journey import _inactive, _provision, _query
 from tests.tui.helpers import screen_text, settle
-from tests.tui.steps_driver import at_step, confirm, decide, fill_form, shape, tick_all, until
+from tests.tui.steps_driver import (
+    at_step,
+    confirm,
+    decide,
+    fill_form,
+    shape,
+    start_playbook,
+    tick_all,
+    until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -71,6 +80,7 @@ def _automated_run(store: Path, config: dict[str, Any], answers: dict[str, Any])
 
 
 PEOPLE = ("alice", "bob", "carol")
+IRCLI = (sys.executable, "-m", "ircli")
 
 
 def _approve_elsewhere(store: Path, config: Path, actor: str, step: str) -> None:
@@ -78,8 +88,7 @@ def _approve_elsewhere(store: Path, config: Path, actor: str, step: str) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith("IRCLI_")}
     env.update({"IRCLI_CONFIG": str(config), "IRCLI_SECRET_SCIM": SCIM_TOKEN})
     done = subprocess.run(
-        [sys.executable, "-m", "ircli", "--store", str(store), "--as", actor]
-        + ["approve", "INC-0001", step],
+        [*IRCLI, "--store", str(store), "--as", actor, "approve", "INC-0001", step],
         env=env,
         capture_output=True,
         text=True,
@@ -137,6 +146,11 @@ async def test_the_journey_in_the_tui(
     store = tmp_path / "tui.db"
     ws = Workspace(store, parse_config(tui_config), "alice")
 
+    # The automated run of the same answers goes on meanwhile, on its own servers (in a
+    # thread: it runs its own event loops; the two runs share nothing but the world files).
+    automated = asyncio.create_task(
+        asyncio.to_thread(_automated_run, tmp_path / "ref.db", ref_config, answers)
+    )
     t0 = time.monotonic()
     app = IrcliApp(ws, live=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -147,9 +161,7 @@ async def test_the_journey_in_the_tui(
         await pilot.press("ctrl+s")
         await until(pilot, lambda: type(app.screen).__name__ == "IncidentScreen", what="open")
         await settle(pilot)
-        await pilot.press("p")
-        await settle(pilot)
-        await pilot.press("ctrl+s")
+        await start_playbook(pilot)
         await at_step(pilot, "intake", "input")
         print("lap", "intake", "input", round(time.monotonic() - t0, 1))
         await fill_form(pilot, {"seeds": answers["intake"]["seeds"], "window": "400d"})
@@ -190,9 +202,7 @@ async def test_the_journey_in_the_tui(
     tui_events = list(ws.store.events("INC-0001"))
     ws.close()
 
-    # The automated run of the same answers (in a thread: it runs its own event loops).
-    print("lap tui", round(time.monotonic() - t0, 1))
-    ref_events = await asyncio.to_thread(_automated_run, tmp_path / "ref.db", ref_config, answers)
+    ref_events = await automated
     print("lap ref", round(time.monotonic() - t0, 1))
     assert shape(tui_events) == shape(ref_events)
     types = [e.type for e in tui_events]

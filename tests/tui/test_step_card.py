@@ -29,6 +29,7 @@ from tests.tui.steps_driver import (
     decide,
     fill_form,
     shape,
+    start_playbook,
     tick_all,
     until,
 )
@@ -62,9 +63,7 @@ async def test_the_card_walks_the_playbook_like_an_answers_file(ws: Workspace) -
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert card(pilot).step is None and not card(pilot).display
-        await pilot.press("p")
-        await settle(pilot)
-        await pilot.press("ctrl+s")  # distillation is preselected
+        await start_playbook(pilot)  # distillation is preselected
         await at_step(pilot, "intake", "input")
         assert card(pilot).display
         await fill_form(pilot, {"seeds": "acct-1, acct-2"})
@@ -238,6 +237,4 @@ async def test_hostile_journal_text_in_the_card_is_inert(ws: Workspace) -> None:
         assert "S [bold red]ALERT[/bold red]" in text
         # No link reached the Markdown from the journal.
         md = app.screen.query_one("#step-instructions", Markdown)
-        assert "evil.example" not in "".join(
-            str(getattr(b, "href", "")) for b in md.query("*")
-        )
+        assert "evil.example" not in "".join(str(getattr(b, "href", "")) for b in md.query("*"))
