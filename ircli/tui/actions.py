@@ -102,8 +102,15 @@ ACTIONS: tuple[Action, ...] = (
         "Do the current step: fill in its form, confirm its dry run, or run it",
         "incident",
     ),
+    # Decide and approve show as the step card's buttons when they apply, not in the footer.
     Action(
-        "incident.decide", "d", "decide", "Decide", "Record the current step's decision", "incident"
+        "incident.decide",
+        "d",
+        "decide",
+        "Decide",
+        "Record the current step's decision",
+        "incident",
+        footer=False,
     ),
     Action(
         "incident.approve",
@@ -112,6 +119,7 @@ ACTIONS: tuple[Action, ...] = (
         "Approve",
         "Approve another responder's request on the current step",
         "incident",
+        footer=False,
     ),
     Action(
         "incident.start",

@@ -238,3 +238,27 @@ async def test_hostile_journal_text_in_the_card_is_inert(ws: Workspace) -> None:
         # No link reached the Markdown from the journal.
         md = app.screen.query_one("#step-instructions", Markdown)
         assert "evil.example" not in "".join(str(getattr(b, "href", "")) for b in md.query("*"))
+
+
+async def test_a_second_responder_approves_in_the_tui(ws: Workspace) -> None:
+    open_incident(ws, title="Approve me")
+    start_run(ws, "distillation", incident="INC-0001")
+    advance(ws, "INC-0001", AnswersResponder(ANSWERS))  # alice asks for approval of contain
+    bob = _as(ws, "bob")
+    app = make_app(bob, incident="INC-0001")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await at_step(pilot, "contain", "approval")
+        assert app.screen.query_one("#step-approve", Button).display  # not bob's request
+        await pilot.press("a")
+        await settle(pilot)
+        assert "Requested by alice" in screen_text(app)
+        assert "Terminate 2 account(s)" in screen_text(app)  # what bob approves
+        app.screen.query_one("#approve-comment", Input).value = "scope checked"
+        await pilot.press("ctrl+s")
+        step = await at_step(pilot, "contain", "approval")
+        assert step.approval is not None and step.approval.granted_by == ("bob",)
+        assert any("1 more needed" in str(n.message) for n in app._notifications)
+    granted = [e for e in ws.store.events("INC-0001", types=["approval.granted"])]
+    assert [(e.actor, e.payload["comment"]) for e in granted] == [("bob", "scope checked")]
+    bob.close()
