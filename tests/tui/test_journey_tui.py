@@ -179,6 +179,8 @@ async def test_the_journey_in_the_tui(
         _approve_elsewhere(store, config_file, "bob", "contain")
         _approve_elsewhere(store, config_file, "carol", "contain")
         ready = await at_step(pilot, "contain", "confirm", timeout=20)
+        notes = [str(n.message) for n in app._notifications]
+        assert any("approved by bob, carol: press ctrl+r to continue" in m for m in notes)
         print("lap", "contain", "confirm", round(time.monotonic() - t0, 1))
         assert ready.preview is not None and ready.preview.count
         targets = ready.preview.count
@@ -205,6 +207,13 @@ async def test_the_journey_in_the_tui(
     ref_events = await automated
     print("lap ref", round(time.monotonic() - t0, 1))
     assert shape(tui_events) == shape(ref_events)
+    exported = [
+        e.payload["outputs"]
+        for e in tui_events
+        if e.type == "step.completed" and e.payload.get("step") == "export"
+    ]
+    report = Path(exported[-1]["path"])
+    assert report.suffix == ".html" and "INC-0001" in report.read_text(encoding="utf-8")
     types = [e.type for e in tui_events]
     for expected in ("evidence.added", "analysis.completed", "report.submitted", "incident.closed"):
         assert expected in types

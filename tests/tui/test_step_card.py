@@ -5,6 +5,8 @@ Also: cancelling a running step, failures as one-line notifications, hostile tex
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -35,6 +37,7 @@ from tests.tui.steps_driver import (
 )
 from tests.tui.test_hostile_text import PAYLOADS
 
+IRCLI = (sys.executable, "-m", "ircli", "--store")
 ANSWERS: dict[str, Any] = {
     "intake": {"seeds": "acct-1, acct-2", "window": "14d"},
     "exculpatory": True,
@@ -262,3 +265,27 @@ async def test_a_second_responder_approves_in_the_tui(ws: Workspace) -> None:
     granted = [e for e in ws.store.events("INC-0001", types=["approval.granted"])]
     assert [(e.actor, e.payload["comment"]) for e in granted] == [("bob", "scope checked")]
     bob.close()
+
+
+async def test_an_approval_from_another_process_unblocks_the_card(ws: Workspace) -> None:
+    open_incident(ws, title="Waiting for bob")
+    start_run(ws, "distillation", incident="INC-0001")
+    advance(ws, "INC-0001", AnswersResponder(ANSWERS))
+    app = make_app(ws, incident="INC-0001", live=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await at_step(pilot, "contain", "approval")
+        assert "waiting for approval by a second responder" in screen_text(app)
+        for approver in ("bob", "carol"):
+            done = subprocess.run(
+                [*IRCLI, str(ws.store_path), "--as", approver, "approve", "INC-0001", "contain"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+            )
+            assert done.returncode == 0, done.stderr
+        step = await at_step(pilot, "contain", "confirm", timeout=15)
+        assert step.approval is not None and step.approval.granted_by == ("bob", "carol")
+        assert "ready — confirm to run" in screen_text(app)
+        assert any("press ctrl+r to continue" in str(n.message) for n in app._notifications)
