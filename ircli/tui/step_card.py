@@ -21,11 +21,11 @@ from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker
 
-from ircli.services.current_step import CurrentStep, PreviewView, StepAnswer
-from ircli.services.responders import DecisionInput
 from ircli.tui.plain import plain, plain_block
 
 if TYPE_CHECKING:
+    # Not at run time: the playbook engine (Jinja2, YAML) would slow the first frame.
+    from ircli.services.current_step import CurrentStep, PreviewView, StepAnswer
     from ircli.tui.app import IrcliApp
 
 NEEDS = {
@@ -249,6 +249,9 @@ class StepCard(VerticalScroll):
 
     def _answered(self, step: CurrentStep, kind: str) -> Any:
         def done(value: Any) -> None:
+            from ircli.services.current_step import StepAnswer
+            from ircli.services.responders import DecisionInput
+
             if value is None:
                 return
             answer = StepAnswer(step=step.id)
