@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -21,27 +20,13 @@ from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker
 
-from ircli.tui.plain import plain, plain_block
+from ircli.tui.plain import plain
+from ircli.tui.step_view import details, head, run_label, status_line, waiting_line
 
 if TYPE_CHECKING:
     # Not at run time: the playbook engine (Jinja2, YAML) would slow the first frame.
     from ircli.services.current_step import CurrentStep, PreviewView, StepAnswer
     from ircli.tui.app import IrcliApp
-
-NEEDS = {
-    "input": ("✎", "yellow", "waiting for you"),
-    "approval": ("⧗", "yellow", "waiting for approval by a second responder"),
-    "confirm": ("!", "bold red", "ready — confirm to run"),
-    "run": ("▶", "bold", "ready to run"),
-    "failed": ("✘", "red", "failed"),
-    "done": ("✔", "green", "done"),
-}
-KIND_VERBS = {
-    "form": "fill in the form",
-    "check": "tick the checklist",
-    "decide": "record a decision",
-    "note": "write the note",
-}
 
 
 @dataclass
@@ -159,16 +144,16 @@ class StepCard(VerticalScroll):
                 title="Approved",
                 markup=False,
             )
-        self.query_one("#step-head", Static).update(_head(step))
+        self.query_one("#step-head", Static).update(head(step))
         status = self.query_one("#step-status", Static)
-        status.update(_status(step))
+        status.update(status_line(step))
         status.display = step.needs in ("approval", "failed") or bool(step.reason)
         from textual.widgets import Markdown
 
         await self.query_one("#step-instructions", Markdown).update(step.instructions)
-        self.query_one("#step-details", Static).update(_details(step))
+        self.query_one("#step-details", Static).update(details(step))
         self.query_one("#step-run", Button).display = step.needs not in ("approval", "done")
-        self.query_one("#step-run", Button).label = _run_label(step)
+        self.query_one("#step-run", Button).label = run_label(step)
         mine = step.approval is not None and step.approval.requester == self.app.template.actor
         self.query_one("#step-approve", Button).display = step.needs == "approval" and not mine
 
@@ -204,7 +189,7 @@ class StepCard(VerticalScroll):
             elif step.kind == "note":
                 self.app.push_screen(dialogs.StepNoteDialog(step), self._answered(step, "text"))
         elif step.needs == "approval":
-            self.app.notify(_waiting_line(step), title="Waiting", markup=False)
+            self.app.notify(waiting_line(step), title="Waiting", markup=False)
         elif step.needs == "confirm":
             if step.preview is not None:
                 self.post_message(PreviewReady(step, step.preview))
@@ -403,97 +388,6 @@ class StepCard(VerticalScroll):
             _, said = start_run(ws, name, incident=self.incident_id)
         self.app.call_from_thread(self.app.notify, said, markup=False)
         self.post_message(RunStopped("started", ""))
-
-
-def _head(step: CurrentStep) -> Text:
-    mark, style, words = NEEDS.get(step.needs, ("?", "", step.state))
-    if step.needs == "input":
-        words = f"waiting for you to {KIND_VERBS.get(step.kind, 'answer')}"
-    head = Text(no_wrap=True, overflow="ellipsis")
-    head.append(f"{mark} ", style=style)
-    if step.id:
-        head.append(f"Step {step.position}/{step.total} · ", style="dim")
-    head.append_text(plain(step.title, limit=80, style="bold"))
-    if step.kind:
-        head.append(f"  [{step.kind}]", style="dim")
-    head.append("  ")
-    head.append(words, style=style)
-    return head
-
-
-def _status(step: CurrentStep) -> Text:
-    """The one line that says why the responder cannot simply go on."""
-    if step.needs == "approval":
-        return plain_block(_waiting_line(step), style="yellow")
-    style = "red" if step.needs == "failed" else "yellow"
-    return plain_block(
-        f"{'Failed' if step.state == 'failed' else 'Note'}: {step.reason}", style=style
-    )
-
-
-def _waiting_line(step: CurrentStep) -> str:
-    approval = step.approval
-    missing = approval.missing if approval else 1
-    granted = (
-        f" (approved by {', '.join(approval.granted_by)})"
-        if approval and approval.granted_by
-        else ""
-    )
-    return plain(
-        f"'{step.title}' is waiting for approval by a second responder: {missing} more needed"
-        f"{granted}. Another responder approves with: "
-        f"ircli --as NAME approve {step.incident} {step.id}",
-        limit=None,
-    ).plain
-
-
-def _details(step: CurrentStep) -> Text:
-    out = Text()
-
-    def line(label: str, value: object, style: str = "") -> None:
-        out.append(f"{label:<11}", style="bold")
-        out.append_text(plain(value, limit=200, style=style))
-        out.append("\n")
-
-    for field in step.inputs:
-        shown = field.default or ("(required)" if field.required else "")
-        line(field.label[:10], shown, "dim" if not field.default else "")
-    for _item, text in step.items:
-        out.append("☐ ", style="dim")
-        out.append_text(plain(text, limit=200))
-        out.append("\n")
-    for option, label in step.options:
-        line(option[:10], label)
-    if step.decision:
-        line("Decision", f"{step.decision.get('option')} by {step.decision.get('by')}")
-        line("Rationale", step.decision.get("rationale", ""))
-    if step.needs == "approval":
-        if step.approval and step.approval.requester:
-            line("Requested", f"by {step.approval.requester}")
-    elif step.approval is not None and step.approval.granted_by:
-        line("Approved", ", ".join(step.approval.granted_by), "green")
-    if step.preview is not None:
-        line("Dry run", step.preview.headline)
-        for label, value in step.preview.facts:
-            line(label[:10], value)
-    if step.results:
-        out.append("Results\n", style="bold")
-        for title, summary in step.results[:3]:
-            out.append("  ✔ ", style="green")
-            out.append_text(plain(f"{title}: {summary}", limit=150))
-            out.append("\n")
-    out.rstrip()
-    return out
-
-
-def _run_label(step: CurrentStep) -> str:
-    if step.needs == "input":
-        return {"decide": "Decide (d)"}.get(step.kind, "Answer (ctrl+r)")
-    if step.needs == "confirm":
-        return "Review and confirm (ctrl+r)"
-    if step.needs == "done":
-        return "Done"
-    return "Run (ctrl+r)"
 
 
 class StepActions:
