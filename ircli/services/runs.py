@@ -10,7 +10,7 @@ of a step comes from a :class:`~ircli.services.responders.Responder`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +57,7 @@ class RunOutcome:
     incident: str
     playbook: str
     status: str
-    """completed, waiting-for-input, waiting-for-approval"""
+    """completed, waiting-for-input, waiting-for-approval, waiting-for-confirmation"""
     state: RunState
     waiting: dict[str, Any] | None = None
     moves: list[str] = field(default_factory=list)
@@ -159,15 +159,24 @@ def advance(
     *,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    confirm: Callable[[Step], bool] | None = None,
 ) -> RunOutcome:
     """Run every step that can run now; stop at the end or at the first step that waits.
 
-    Only one process advances an incident's run at a time (:func:`run_lock`).
+    ``confirm`` (interactive front ends) is asked before an ``action`` step's handler
+    runs; when it says no, the run stops with status ``waiting-for-confirmation`` and
+    nothing of the step is written. Only one process advances an incident's run at a
+    time (:func:`run_lock`).
     """
     incident = resolve_incident_id(ws, incident)
     with run_lock(ws, incident):
         return _advance(
-            ws, incident, responder or NoResponder(), progress, cancel or threading.Event()
+            ws,
+            incident,
+            responder or NoResponder(),
+            progress,
+            cancel or threading.Event(),
+            confirm,
         )
 
 
@@ -177,6 +186,7 @@ def _advance(
     responder: Responder,
     progress: Progress | None,
     cancel: threading.Event,
+    confirm: Callable[[Step], bool] | None = None,
 ) -> RunOutcome:
     moves: list[str] = []
     for _ in range(MAX_MOVES):
@@ -199,6 +209,14 @@ def _advance(
             if not _ask(ws, playbook, run, move, responder):
                 return _waiting(playbook, run, move.step, "waiting-for-input", moves)
             continue
+        if (
+            confirm is not None
+            and move.kind == "run"
+            and move.step is not None
+            and move.step.kind == "action"
+            and not confirm(move.step)
+        ):
+            return _waiting(playbook, run, move.step, "waiting-for-confirmation", moves)
         MOVES[move.kind](ws, playbook, run, move, progress, cancel)
     raise IrcliError(f"{incident}: the run made {MAX_MOVES} moves without stopping (a bug)")
 

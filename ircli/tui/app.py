@@ -120,10 +120,11 @@ class IrcliApp(Jobs):
     def action_cancel_work(self) -> None:
         """Cancel long-running reads."""
         cancelled = self.workers.cancel_group(self, "journal")
-        if cancelled:
-            self.notify(f"Cancelled {len(cancelled)} running task(s)", markup=False)
+        steps = [s for s in self.screen_stack if isinstance(s, IncidentScreen) and s.cancel_step()]
+        if cancelled or steps:
+            self.notify(f"Cancelled {len(cancelled) + len(steps)} running task(s)", markup=False)
             for screen in self.screen_stack:
-                if isinstance(screen, IncidentScreen):
+                if isinstance(screen, IncidentScreen) and cancelled:
                     screen.reading_cancelled()
 
 

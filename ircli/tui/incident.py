@@ -23,6 +23,7 @@ from ircli.services.step_states import StepView
 from ircli.tui.actions import bindings
 from ircli.tui.messages import JournalChanged, JournalRead, NoteAdded, Verified
 from ircli.tui.plain import plain, plain_block, when
+from ircli.tui.step_card import StepActions, StepCard
 from ircli.tui.timeline import TIMELINE_HEADER, TimelineView
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ STEP_MARKS = {
 EVENT_COLUMNS = ("Seq", "When", "By", "Event", "What")
 
 
-class IncidentScreen(Screen[None]):
+class IncidentScreen(StepActions, Screen[None]):
     """Everything about one incident, refreshed live from the journal."""
 
     SCOPE = "incident"
@@ -75,6 +76,7 @@ class IncidentScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(plain(f" {self.incident_id}  loading…"), id="banner")
+        yield StepCard(self.incident_id, id="step-card")
         with Horizontal(id="body"):
             with Vertical(id="steps-pane"):
                 yield Static(Text("Steps", style="bold"), classes="pane-title")
@@ -152,6 +154,7 @@ class IncidentScreen(Screen[None]):
         self._add_timeline(delta, full, message.last)
         if message.last:
             self._flush_tables()
+            self.query_one(StepCard).reload()
 
     def _flush_tables(self) -> None:
         """Fill the tabs' tables once per read, not once per slice of a long journal."""

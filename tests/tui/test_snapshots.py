@@ -13,6 +13,7 @@ import pytest
 from textual.pilot import Pilot
 
 from ircli.services.incidents import add_note, open_incident
+from ircli.services.steps import StepContext, StepResult, register_handler
 from ircli.services.workspace import Workspace
 from tests.tui.helpers import make_app, settle
 
@@ -103,3 +104,80 @@ def test_workspace_tab(ws: Workspace, snap_compare: Any, tab: str, size: tuple[i
     app = make_app(ws, incident="INC-0001")
     key = str(TABS.index(tab) + 1)
     assert snap_compare(app, terminal_size=size, run_before=_settled(key))
+
+
+class _Terminate:
+    """A termination whose dry run excludes accounts, as the real one does."""
+
+    def preview(self, ctx: StepContext) -> dict[str, Any]:
+        excluded = [
+            {"account": "acct-partner-0009", "reason": "contract flag: synthetic_data_ok"},
+            {"account": "acct-kyb-0010", "reason": "KYB-verified organisation"},
+        ]
+        return {
+            "preview_hash": "ab" * 32,
+            "summary": {
+                "targets": 3,
+                "excluded": 2,
+                "exclusion_reasons": {e["reason"]: 1 for e in excluded},
+                "ceiling": 5000,
+                "over_ceiling": False,
+            },
+            "targets": ["acct-demo-0001", "acct-demo-0002", "acct-demo-0003"],
+            "excluded": excluded,
+        }
+
+    def run(self, ctx: StepContext) -> StepResult:
+        return StepResult({"terminated": 3}, "3 account(s) done")
+
+
+def _run_to_contain(ws: Workspace, *, approved: bool) -> None:
+    """The distillation run (fake handlers) stopped at the termination step."""
+    from ircli.config import Config
+    from ircli.services.answers import AnswersResponder
+    from ircli.services.approvals import approve
+    from ircli.services.runs import advance, start_run
+    from tests.playbooks.playbook_handlers import register_all
+
+    register_all()
+    register_handler("accounts.terminate", _Terminate())
+    open_incident(ws, title="CoT harvesting through a hydra cluster", subjects=[])
+    start_run(ws, "distillation", incident="INC-0001")
+    answers = {
+        "intake": {"seeds": "acct-demo-0001, acct-demo-0002, acct-demo-0003", "window": "14d"},
+        "exculpatory": True,
+        "classify": {"option": "campaign", "rationale": "Shared payment fingerprints"},
+    }
+    advance(ws, "INC-0001", AnswersResponder(answers))
+    if approved:
+        for name in ("bob", "carol"):
+            with Workspace(ws.store_path, Config(), name, ws.clock) as other:
+                approve(other, "INC-0001", "contain")
+
+
+@pytest.fixture
+def fake_handlers() -> Any:
+    from ircli.services.steps import unregister_handler
+    from tests.playbooks.playbook_handlers import HANDLERS
+
+    yield
+    for name in HANDLERS:
+        unregister_handler(name)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_step_card_waiting_for_approval(
+    ws: Workspace, snap_compare: Any, size: tuple[int, int], fake_handlers: Any
+) -> None:
+    _run_to_contain(ws, approved=False)
+    app = make_app(ws, incident="INC-0001")
+    assert snap_compare(app, terminal_size=size, run_before=_settled())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_confirm_termination_dialog(
+    ws: Workspace, snap_compare: Any, size: tuple[int, int], fake_handlers: Any
+) -> None:
+    _run_to_contain(ws, approved=True)
+    app = make_app(ws, incident="INC-0001")
+    assert snap_compare(app, terminal_size=size, run_before=_settled("ctrl+r", "I", "N"))
