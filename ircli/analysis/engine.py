@@ -88,13 +88,19 @@ def _judge_all(
     data = table.to_pydict()
     n_rows = table.num_rows
     request_counts = dict(con.execute("SELECT account_id, n FROM f_base").fetchall())
+    # Accounts whose text is withheld while others' is present: content unobserved.
+    withheld = (
+        {r[0] for r in con.execute("SELECT account_id FROM features WHERE n_text IS NULL").fetchall()}
+        if has_text
+        else set()
+    )
 
     # First pass: each account's own judgement; then each cluster's content level.
     rows = []
     for i in range(n_rows):
         strengths = {n: float(data[f"{n}_s"][i] or 0.0) for n in names}
         rows.append((data["account_id"][i], data["root"][i], strengths))
-    own = {acc: judge(s, has_text=has_text) for acc, _, s in rows}
+    own = {acc: judge(s, has_text=has_text and acc not in withheld) for acc, _, s in rows}
     members: dict[str, list[str]] = {}
     for acc, root, _ in rows:
         if root is not None:
@@ -102,15 +108,24 @@ def _judge_all(
     cluster_content = {
         root: _median([own[a].content for a in accs]) for root, accs in members.items()
     }
+    # What the members whose text we can read ask for stands for those whose we cannot.
+    seen_content = {
+        root: _median([own[a].content for a in accs if a not in withheld])
+        for root, accs in members.items()
+    }
 
     accounts_out = []
     verdict_of: dict[str, str] = {}
     score_of: dict[str, float] = {}
     for i, (acc, root, strengths) in enumerate(rows):
+        hidden = acc in withheld
         j = judge(
             strengths,
-            has_text=has_text,
-            cluster_content=cluster_content.get(root, 0.0) if root else 0.0,
+            has_text=has_text and not hidden,
+            cluster_content=(seen_content if hidden else cluster_content).get(root, 0.0)
+            if root
+            else 0.0,
+            text_withheld=hidden,
         )
         values = {n: data[f"{n}_v"][i] for n in names}
         pcts = {n: data[f"{n}_p"][i] for n in names}

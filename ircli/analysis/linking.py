@@ -32,6 +32,7 @@ TOKEN_KINDS: dict[str, tuple[str, float]] = {
     "template": ("content", 0.4),
     "cohort": ("identity", 0.3),
     "src_ip": ("infrastructure", 0.3),
+    "fleet": ("infrastructure", 0.5),
     "rhythm": ("timing", 0.3),
 }
 
@@ -48,6 +49,7 @@ KIND_WORDS = {
     "template": "send most traffic through the same prompt template",
     "cohort": "were created in the same hour on the same sign-up path",
     "src_ip": "send most traffic from the same source IP",
+    "fleet": "send from the same small set of servers",
     "rhythm": "keep the same working rhythm (hours, daily volume, turns)",
 }
 
@@ -129,6 +131,16 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
                 SELECT account_id, src_ip, count(*) AS c, sum(count(*)) OVER (PARTITION BY account_id) AS tot
                 FROM rq WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
             ) WHERE c >= 0.3 * tot
+            UNION ALL
+            -- fleet: traffic spread over the same few servers. One address may carry too little
+            -- of it to count above; the same set of several addresses is rarer than any one.
+            SELECT account_id, 'fleet', string_agg(src_ip, ',' ORDER BY src_ip) FROM (
+                SELECT account_id, src_ip, count(*) AS c,
+                       sum(count(*)) OVER (PARTITION BY account_id) AS tot,
+                       count(*) OVER (PARTITION BY account_id) AS k
+                FROM rq WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
+            ) WHERE c >= 0.02 * tot AND k BETWEEN 2 AND 16
+            GROUP BY account_id HAVING count(*) >= 2
             UNION ALL
             -- rhythm: round-the-clock or not, daily volume (powers of two), one-shot or not;
             -- common on its own, telling only when paired with something rarer

@@ -74,9 +74,19 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
 
 
 def judge(
-    strengths: Mapping[str, float], *, has_text: bool, cluster_content: float = 0.0
+    strengths: Mapping[str, float],
+    *,
+    has_text: bool,
+    cluster_content: float = 0.0,
+    text_withheld: bool = False,
 ) -> Judgement:
-    """Apply the two-family rule to one account's indicator strengths."""
+    """Apply the two-family rule to one account's indicator strengths.
+
+    ``text_withheld`` marks an account whose prompt text is absent while others' is present
+    (zero data retention, privacy opt-outs): its content is unobserved rather than clean, so
+    the content its linked accounts show stands for it (``cluster_content``, measured on
+    members whose text is present).
+    """
     fam = family_scores(strengths)
     economics = fam["economics"]
     own = max(fam["content"], fam["lifecycle"])
@@ -87,13 +97,14 @@ def judge(
     # Where the text is there and shows nothing, economics alone stays below an alert.
     content = max(content, (0.45 if has_text else 0.8) * economics)
     # Filler traffic dilutes an account's own shares; its cluster's content still counts.
-    if content >= 0.2:
+    if content >= 0.2 or text_withheld:
         # Diluted, not absent: an account with no content signal of its own is not lifted
-        # by the company it is linked to.
+        # by the company it is linked to. Unobserved is not absent, though.
         content = max(content, cluster_content)
     backing = max(fam["identity"], fam["coordination"])
-    if backing >= 0.3:
-        # Machine timing strengthens other backing evidence but never stands in for it.
+    if backing >= ALERT_AT:
+        # Machine timing strengthens other backing evidence but never stands in for it:
+        # it raises the score, never carries weak backing (a trial sign-up) over the line.
         backing = min(1.0, backing + 0.2 * fam["timing"])
     exculpatory = fam["exculpatory"]
     balancing = max(
