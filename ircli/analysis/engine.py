@@ -105,10 +105,8 @@ def _judge_all(
     for acc, root, _ in rows:
         if root is not None:
             members.setdefault(root, []).append(acc)
-    cluster_content = {
-        root: _median([own[a].content for a in accs]) for root, accs in members.items()
-    }
-    # What the members whose text we can read ask for stands for those whose we cannot.
+    # A cluster's content level: the median over members whose text we can read, which
+    # also stands for members whose text is withheld.
     seen_content = {
         root: _median([own[a].content for a in accs if a not in withheld])
         for root, accs in members.items()
@@ -122,10 +120,9 @@ def _judge_all(
         j = judge(
             strengths,
             has_text=has_text and not hidden,
-            cluster_content=(seen_content if hidden else cluster_content).get(root, 0.0)
-            if root
-            else 0.0,
+            cluster_content=seen_content.get(root, 0.0) if root else 0.0,
             text_withheld=hidden,
+            linked=root is not None,
         )
         values = {n: data[f"{n}_v"][i] for n in names}
         pcts = {n: data[f"{n}_p"][i] for n in names}

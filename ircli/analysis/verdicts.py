@@ -41,6 +41,13 @@ class Judgement:
 CORROBORATING = {"template_breadth", "single_turn_share"}
 
 
+def _family(name: str) -> str:
+    return _FAMILY_OF.get(name, "")
+
+
+_FAMILY_OF = {i.name: i.family for i in CATALOGUE}
+
+
 def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
     """Per family: the strongest indicator, plus a little for a second independent one."""
     out: dict[str, float] = {}
@@ -73,12 +80,20 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
+# Identity facts an account has on its own (a VPN, travel, a trial, a busy sign-up hour):
+# ordinary for privacy-minded or travelling people. They back content evidence for accounts
+# linked to others, but an account linked to nobody needs a fact shared with other accounts.
+PROPERTIES = {"proxy_share", "geo_inconsistency", "trial_signup", "creation_cohort"}
+PROPERTY_CAP = 0.45  # below ALERT_AT: properties alone hold a lone account at watch
+
+
 def judge(
     strengths: Mapping[str, float],
     *,
     has_text: bool,
     cluster_content: float = 0.0,
     text_withheld: bool = False,
+    linked: bool = True,
 ) -> Judgement:
     """Apply the two-family rule to one account's indicator strengths.
 
@@ -101,7 +116,12 @@ def judge(
         # Diluted, not absent: an account with no content signal of its own is not lifted
         # by the company it is linked to. Unobserved is not absent, though.
         content = max(content, cluster_content)
-    backing = max(fam["identity"], fam["coordination"])
+    identity = fam["identity"]
+    if not linked:
+        shared = [v for n, v in strengths.items() if _family(n) == "identity" and n not in PROPERTIES]
+        own = max((strengths.get(n, 0.0) for n in PROPERTIES), default=0.0)
+        identity = max(max(shared, default=0.0), min(own, PROPERTY_CAP))
+    backing = max(identity, fam["coordination"])
     if backing >= ALERT_AT:
         # Machine timing strengthens other backing evidence but never stands in for it:
         # it raises the score, never carries weak backing (a trial sign-up) over the line.
