@@ -80,11 +80,13 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
-# Identity facts an account has on its own (a VPN, travel, a trial, a busy sign-up hour):
-# ordinary for privacy-minded or travelling people. They back content evidence for accounts
-# linked to others, but an account linked to nobody needs a fact shared with other accounts.
-PROPERTIES = {"proxy_share", "geo_inconsistency", "trial_signup", "creation_cohort"}
-PROPERTY_CAP = 0.45  # below ALERT_AT: properties alone hold a lone account at watch
+# Identity facts an account has on its own: how it reaches us (a VPN, a foreign exit) and
+# how it signed up (a trial, a burst of sign-ups on its path). Either kind alone is ordinary
+# for privacy-minded, travelling or curious people. For an account linked to nobody they back
+# content evidence only together, concealed access from an account born in a sign-up burst,
+# as far as the weaker of the two goes.
+ACCESS = ("proxy_share", "geo_inconsistency")
+SIGNUP = ("creation_cohort", "trial_signup")
 
 
 def judge(
@@ -118,9 +120,12 @@ def judge(
         content = max(content, cluster_content)
     identity = fam["identity"]
     if not linked:
-        shared = [v for n, v in strengths.items() if _family(n) == "identity" and n not in PROPERTIES]
-        own = max((strengths.get(n, 0.0) for n in PROPERTIES), default=0.0)
-        identity = max(max(shared, default=0.0), min(own, PROPERTY_CAP))
+        shared = [
+            v for n, v in strengths.items() if _family(n) == "identity" and n not in ACCESS + SIGNUP
+        ]
+        access = max(strengths.get(n, 0.0) for n in ACCESS)
+        signup = max(strengths.get(n, 0.0) for n in SIGNUP)
+        identity = max(max(shared, default=0.0), min(access, signup))
     backing = max(identity, fam["coordination"])
     if backing >= ALERT_AT:
         # Machine timing strengthens other backing evidence but never stands in for it:
