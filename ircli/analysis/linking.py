@@ -176,7 +176,7 @@ def link(con: duckdb.DuckDBPyConnection) -> None:
             SELECT [a.kind, b.kind] AS kinds,
                    a.kind || ':' || a.tok || '|' || b.kind || ':' || b.tok AS tok, a.account_id,
                    a.deg AS deg_a, b.deg AS deg_b,
-                   {_weight_sql("a.kind", "2")} + {_weight_sql("b.kind", "2")} AS w0
+                   {_weight_sql("a.kind", "a.deg")} + {_weight_sql("b.kind", "b.deg")} AS w0
             FROM tokens a JOIN tokens b
               ON a.account_id = b.account_id AND a.grp < b.grp
         ), pair_deg AS (

@@ -1,0 +1,182 @@
+"""Detection-quality rules pinned on hand-built cases, each with its benign look-alike.
+
+* an account whose prompt text is withheld takes the content its linked accounts show;
+* tenants spread over one small set of servers are linked even when no single address
+  carries most of their traffic;
+* a lone account's own identity facts (VPN, travel, trial, sign-up hour) back an alert only
+  when concealed access and a sign-up burst come together;
+* machine timing strengthens backing evidence but never carries a trial sign-up over the line.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from archetypes import _spread, payload
+from world import T0, MiniWorld
+
+from ircli.analysis.verdicts import judge
+
+SERVERS = [f"10.77.0.{i}" for i in range(1, 6)]
+
+
+def _relay_world() -> MiniWorld:
+    w = MiniWorld(seed=5)
+    counter = iter(range(10**7))
+    # A relay: four tenant orgs paid by two cards (so payment joins only pairs), all sending
+    # from the same five hosting servers, none of which carries most of any one's traffic.
+    # Two tenants withhold prompt text (zero retention): only hashes reach the logs.
+    for i in range(4):
+        a = w.account(f"relay-{i}", "relay", "camp-relay", payment_fingerprint=f"PAY-R{i // 2}")
+        for j, ts in enumerate(_spread(w, 120)):
+            if j % 2:
+                text = f"Solve: {payload(w, next(counter))}. Explain your reasoning step by step."
+            else:
+                text = f"Write a haiku about item {next(counter)} and the sea."
+            kw = {"prompt_hash": f"h-{a}-{j}"} if i >= 2 else {}
+            w.request(
+                a,
+                ts,
+                None if i >= 2 else text,
+                **kw,
+                src_ip=SERVERS[j % len(SERVERS)],
+                asn_type="hosting",
+                input_tokens=150,
+                output_tokens=900,
+            )
+    # Look-alike: unrelated customers each on their own few servers.
+    for i in range(4):
+        a = w.account(f"own-{i}", "background", None)
+        for j, ts in enumerate(_spread(w, 60)):
+            w.request(
+                a,
+                ts,
+                f"Translate order note {next(counter)} into German.",
+                src_ip=f"10.{80 + i}.0.{1 + j % 3}",
+                asn_type="hosting",
+            )
+    # Look-alike: customers behind a residential proxy pool (many exits each).
+    for i in range(4):
+        a = w.account(f"proxied-{i}", "background", None)
+        for ts in _spread(w, 60):
+            w.request(
+                a,
+                ts,
+                f"Plan a trip itinerary number {next(counter)}",
+                src_ip=f"100.64.{w.rng.randint(0, 3)}.{w.rng.randint(1, 254)}",
+                asn_type="resproxy",
+            )
+    # A lone student behind a VPN abroad asking for step-by-step solutions: no one linked.
+    a = w.account("student-vpn", "background", None, billing_country="US")
+    for ts in _spread(w, 40):
+        w.request(
+            a,
+            ts,
+            f"Solve {payload(w, next(counter))} step by step and explain your reasoning.",
+            asn_type="vpn",
+            country="NL",
+            src_ip=f"100.65.{w.rng.randint(0, 255)}.{w.rng.randint(1, 254)}",
+            input_tokens=60,
+            output_tokens=1500,
+        )
+    # A lone trial user doing the same around the clock, from home.
+    a = w.account(
+        "trial-night-owl",
+        "background",
+        None,
+        signup_path="trial",
+        created_at=T0 - timedelta(days=3),
+    )
+    for ts in _spread(w, 240):
+        w.request(
+            a,
+            ts,
+            f"Walk me through the reasoning for {payload(w, next(counter))}, step by step.",
+            input_tokens=60,
+            output_tokens=1500,
+        )
+    for i in range(20):  # ordinary background for peer baselines
+        a = w.account(f"user-{i}", "background", None)
+        for ts in _spread(w, w.rng.randint(5, 40), human=True):
+            w.request(
+                a,
+                ts,
+                f"Help me write an email to my landlord about issue {next(counter)}",
+                n_messages=w.rng.randint(1, 6),
+                output_tokens=w.rng.randint(100, 600),
+                input_tokens=w.rng.randint(50, 800),
+            )
+    return w
+
+
+@pytest.fixture(scope="module")
+def relay() -> dict[str, dict[str, Any]]:
+    from ircli.analysis import analyze
+
+    req, acc, rel = _relay_world().tables()
+    return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+
+
+def test_tenants_on_one_server_fleet_form_one_cluster(relay: dict[str, dict[str, Any]]) -> None:
+    ids = {relay[f"relay-{i}"]["cluster_id"] for i in range(4)}
+    assert len(ids) == 1 and None not in ids
+
+
+def test_own_servers_and_proxy_pools_do_not_link(relay: dict[str, dict[str, Any]]) -> None:
+    for prefix in ("own-", "proxied-"):
+        ids = [a["cluster_id"] for k, a in relay.items() if k.startswith(prefix)]
+        assert ids == [None] * 4, (prefix, ids)
+
+
+def test_withheld_text_takes_the_clusters_content(relay: dict[str, dict[str, Any]]) -> None:
+    # relay-2 and relay-3 send hashes only; their readable siblings show harvesting.
+    assert [relay[f"relay-{i}"]["verdict"] for i in range(4)] == ["alert"] * 4
+    assert relay["relay-3"]["indicators"].get("cot_share") is None
+
+
+def test_lone_vpn_student_is_not_alerted(relay: dict[str, dict[str, Any]]) -> None:
+    student = relay["student-vpn"]
+    assert student["indicators"]["proxy_share"]["strength"] == 1.0
+    assert student["indicators"]["cot_share"]["strength"] == 1.0
+    assert student["verdict"] == "watch"
+
+
+def test_lone_trial_user_around_the_clock_is_not_alerted(
+    relay: dict[str, dict[str, Any]],
+) -> None:
+    owl = relay["trial-night-owl"]
+    assert owl["indicators"]["trial_signup"]["strength"] > 0
+    assert owl["families"]["timing"] == 1.0
+    assert owl["verdict"] != "alert"
+
+
+CONTENT = {"cot_share": 1.0, "output_input_ratio": 1.0}
+
+
+def test_withheld_text_is_lifted_but_clean_text_is_not() -> None:
+    backing = {"payment_shared_orgs": 1.0}
+    hidden = judge(backing, has_text=False, cluster_content=0.9, text_withheld=True)
+    clean = judge(backing, has_text=True, cluster_content=0.9)
+    assert hidden.verdict == "alert" and hidden.content == pytest.approx(0.9)
+    assert clean.verdict != "alert" and clean.content == 0.0
+
+
+def test_lone_account_needs_concealed_access_and_a_sign_up_burst() -> None:
+    vpn = {**CONTENT, "proxy_share": 1.0, "geo_inconsistency": 1.0}
+    assert judge(vpn, has_text=True, linked=True).verdict == "alert"
+    assert judge(vpn, has_text=True, linked=False).verdict == "watch"
+    burst = {**vpn, "creation_cohort": 0.8}
+    assert judge(burst, has_text=True, linked=False).verdict == "alert"
+    # Shared facts need no partner: a card paying for other organisations' accounts.
+    shared = {**CONTENT, "payment_shared_orgs": 1.0}
+    assert judge(shared, has_text=True, linked=False).verdict == "alert"
+
+
+def test_timing_does_not_carry_a_trial_sign_up() -> None:
+    s = {**CONTENT, "trial_signup": 0.3, "round_the_clock": 1.0, "gap_regularity": 1.0}
+    assert judge(s, has_text=True).verdict == "watch"
+    strong = {**s, "payment_shared_orgs": 0.5}
+    j = judge(strong, has_text=True)
+    assert j.verdict == "alert" and j.backing > 0.5  # timing raised real backing
