@@ -33,7 +33,7 @@ TOKEN_KINDS: dict[str, tuple[str, float]] = {
     "cohort": ("identity", 0.3),
     "src_ip": ("infrastructure", 0.3),
     "fleet": ("infrastructure", 0.5),
-    "rhythm": ("timing", 0.3),
+    "rhythm": ("timing", 0.2),
 }
 
 DISCOUNT_FROM = 20  # tokens shared by at most this many accounts keep their full weight
