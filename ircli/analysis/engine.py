@@ -111,6 +111,9 @@ def _judge_all(
         root: _median([own[a].content for a in accs if a not in withheld])
         for root, accs in members.items()
     }
+    cluster_economics = {
+        root: _median([own[a].families["economics"] for a in accs]) for root, accs in members.items()
+    }
 
     accounts_out = []
     verdict_of: dict[str, str] = {}
@@ -123,6 +126,7 @@ def _judge_all(
             cluster_content=seen_content.get(root, 0.0) if root else 0.0,
             text_withheld=hidden,
             linked=root is not None,
+            cluster_economics=cluster_economics.get(root, 0.0) if root else 0.0,
         )
         values = {n: data[f"{n}_v"][i] for n in names}
         pcts = {n: data[f"{n}_p"][i] for n in names}

@@ -96,6 +96,7 @@ def judge(
     cluster_content: float = 0.0,
     text_withheld: bool = False,
     linked: bool = True,
+    cluster_economics: float = 0.0,
 ) -> Judgement:
     """Apply the two-family rule to one account's indicator strengths.
 
@@ -113,6 +114,11 @@ def judge(
     content = min(1.0, own + 0.3 * economics) if own >= 0.2 else own
     # Where the text is there and shows nothing, economics alone stays below an alert.
     content = max(content, (0.45 if has_text else 0.8) * economics)
+    if linked and economics >= 0.2:
+        # Unless the linked accounts, as a body, take harvesting economics too: a heavy
+        # writer is one person, a fleet that all take long answers to short one-shot prompts
+        # is making a data set, in whatever words its prompts are phrased.
+        content = max(content, 0.8 * cluster_economics)
     # Filler traffic dilutes an account's own shares; its cluster's content still counts.
     if content >= 0.2 or text_withheld:
         # Diluted, not absent: an account with no content signal of its own is not lifted

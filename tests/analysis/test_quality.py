@@ -180,3 +180,15 @@ def test_timing_does_not_carry_a_trial_sign_up() -> None:
     strong = {**s, "payment_shared_orgs": 0.5}
     j = judge(strong, has_text=True)
     assert j.verdict == "alert" and j.backing > 0.5  # timing raised real backing
+
+
+def test_a_fleet_taking_harvest_economics_is_content_in_any_wording() -> None:
+    # Prompts no phrase pattern knows; long answers to short one-shot prompts, backed by a
+    # shared card. Alone that is a heavy writer; as one of a fleet that all do it, harvesting.
+    s = {"output_input_ratio": 1.0, "single_turn_share": 1.0, "payment_shared_orgs": 1.0}
+    assert judge(s, has_text=True, cluster_economics=0.0).verdict == "watch"
+    assert judge(s, has_text=True, cluster_economics=0.9).verdict == "alert"
+    assert judge(s, has_text=True, linked=False, cluster_economics=0.9).verdict != "alert"
+    # A member without harvesting economics of its own is not lifted by its fleet's.
+    quiet = {"payment_shared_orgs": 1.0}
+    assert judge(quiet, has_text=True, cluster_economics=0.9).verdict != "alert"
