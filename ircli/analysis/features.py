@@ -247,7 +247,9 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
                    rel.model IS NOT NULL AND r.ts >= rel.released_at AS is_new
             FROM rq r LEFT JOIN rel ON r.model = rel.model
         ), y AS (
-            SELECT x.*, min(x.ts) OVER (PARTITION BY x.account_id, x.ph) AS first_seen
+            SELECT x.*, min(x.ts) OVER (PARTITION BY x.account_id, x.ph) AS first_seen,
+                   min(CASE WHEN x.is_new THEN x.released_at END)
+                       OVER (PARTITION BY x.account_id) AS moved_at
             FROM x WHERE x.account_id IN (SELECT account_id FROM x WHERE is_new)
         )
         -- Replay is a change of behaviour at the pivot: the share of new-model requests
@@ -261,7 +263,10 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
                    FILTER (WHERE is_new) AS replay_new,
                coalesce(avg(CASE WHEN ts > first_seen THEN 1.0 ELSE 0.0 END)
                    FILTER (WHERE NOT is_new), 0.0) AS repeat_old,
-               count(*) AS n_all
+               count(*) AS n_all,
+               -- traffic since the release it moved to: where the window ends soon after a
+               -- launch, the switch shows against this, not against all traffic
+               count(*) FILTER (WHERE ts >= moved_at) AS n_since
         FROM y GROUP BY account_id
         """
     )

@@ -160,7 +160,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "release_pivot",
         "lifecycle",
         "CASE WHEN f.n_new >= 5 THEN f.pivot_delay_h END",
-        "CASE WHEN v IS NOT NULL AND v <= 24 AND f.n_new >= 0.3 * f.n_all THEN 1.0 ELSE 0.0 END",
+        "CASE WHEN v IS NOT NULL AND v <= 24 AND f.n_new >= 0.3 * f.n_since THEN 1.0 ELSE 0.0 END",
         "moved to a newly released model {value:.0f} h after launch (percentile {percentile:.0%})",
         "hours from a model's release to the account's first request on it",
     ),

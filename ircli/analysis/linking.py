@@ -32,7 +32,7 @@ TOKEN_KINDS: dict[str, tuple[str, float]] = {
     "template": ("content", 0.4),
     "cohort": ("identity", 0.3),
     "src_ip": ("infrastructure", 0.3),
-    "fleet": ("infrastructure", 0.5),
+    "fleet": ("infrastructure", 0.7),
     "rhythm": ("timing", 0.2),
 }
 
@@ -133,12 +133,14 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
             ) WHERE c >= 0.3 * tot
             UNION ALL
             -- fleet: traffic spread over the same few servers. One address may carry too little
-            -- of it to count above; the same set of several addresses is rarer than any one.
+            -- of it to count above; the same set of several data-centre addresses is rarer than
+            -- any one. Only hosting networks: people share NAT, mobile and proxy exits by chance.
             SELECT account_id, 'fleet', string_agg(src_ip, ',' ORDER BY src_ip) FROM (
                 SELECT account_id, src_ip, count(*) AS c,
                        sum(count(*)) OVER (PARTITION BY account_id) AS tot,
                        count(*) OVER (PARTITION BY account_id) AS k
-                FROM rq WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
+                FROM rq WHERE src_ip IS NOT NULL AND asn_type = 'hosting'
+                GROUP BY account_id, src_ip
             ) WHERE c >= 0.02 * tot AND k BETWEEN 2 AND 16
             GROUP BY account_id HAVING count(*) >= 2
             UNION ALL

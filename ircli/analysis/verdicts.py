@@ -86,6 +86,7 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
 # content evidence only together, concealed access from an account born in a sign-up burst,
 # as far as the weaker of the two goes.
 ACCESS = ("proxy_share", "geo_inconsistency")
+UNMIXED = 0.9  # the content family near its top: harvesting is most of what it sends
 SIGNUP = ("creation_cohort", "trial_signup")
 
 
@@ -131,6 +132,8 @@ def judge(
         ]
         access = max(strengths.get(n, 0.0) for n in ACCESS)
         signup = max(strengths.get(n, 0.0) for n in SIGNUP)
+        # ... or concealed access carrying prompts that harvest through and through.
+        signup = max(signup, 1.0 if fam["content"] >= UNMIXED else 0.0)
         identity = max(max(shared, default=0.0), min(access, signup))
     backing = max(identity, fam["coordination"])
     if backing >= ALERT_AT:

@@ -68,13 +68,16 @@ def _relay_world() -> MiniWorld:
                 src_ip=f"100.64.{w.rng.randint(0, 3)}.{w.rng.randint(1, 254)}",
                 asn_type="resproxy",
             )
-    # A lone student behind a VPN abroad asking for step-by-step solutions: no one linked.
+    # A lone student behind a VPN abroad, often asking for step-by-step solutions among
+    # other things: no one linked.
     a = w.account("student-vpn", "background", None, billing_country="US")
-    for ts in _spread(w, 40):
+    for j, ts in enumerate(_spread(w, 40)):
         w.request(
             a,
             ts,
-            f"Solve {payload(w, next(counter))} step by step and explain your reasoning.",
+            f"Solve {payload(w, next(counter))} step by step and explain your reasoning."
+            if j % 5 < 2
+            else f"Suggest a name for my study group number {next(counter)}.",
             asn_type="vpn",
             country="NL",
             src_ip=f"100.65.{w.rng.randint(0, 255)}.{w.rng.randint(1, 254)}",
@@ -139,7 +142,7 @@ def test_withheld_text_takes_the_clusters_content(relay: dict[str, dict[str, Any
 def test_lone_vpn_student_is_not_alerted(relay: dict[str, dict[str, Any]]) -> None:
     student = relay["student-vpn"]
     assert student["indicators"]["proxy_share"]["strength"] == 1.0
-    assert student["indicators"]["cot_share"]["strength"] == 1.0
+    assert 0.5 <= student["indicators"]["cot_share"]["strength"] < 0.9
     assert student["verdict"] == "watch"
 
 
@@ -164,14 +167,19 @@ def test_withheld_text_is_lifted_but_clean_text_is_not() -> None:
 
 
 def test_lone_account_needs_concealed_access_and_a_sign_up_burst() -> None:
-    vpn = {**CONTENT, "proxy_share": 1.0, "geo_inconsistency": 1.0}
+    mixed = {"cot_share": 0.7, "output_input_ratio": 1.0}  # harvesting among other things
+    vpn = {**mixed, "proxy_share": 1.0, "geo_inconsistency": 1.0}
     assert judge(vpn, has_text=True, linked=True).verdict == "alert"
     assert judge(vpn, has_text=True, linked=False).verdict == "watch"
     burst = {**vpn, "creation_cohort": 0.8}
     assert judge(burst, has_text=True, linked=False).verdict == "alert"
     # Shared facts need no partner: a card paying for other organisations' accounts.
-    shared = {**CONTENT, "payment_shared_orgs": 1.0}
+    shared = {**mixed, "payment_shared_orgs": 1.0}
     assert judge(shared, has_text=True, linked=False).verdict == "alert"
+    # Nor does concealed access carrying nothing but harvesting prompts.
+    unmixed = {**CONTENT, "proxy_share": 1.0}
+    assert judge(unmixed, has_text=True, linked=False).verdict == "alert"
+    assert judge({**CONTENT, "trial_signup": 0.3}, has_text=True, linked=False).verdict == "watch"
 
 
 def test_timing_does_not_carry_a_trial_sign_up() -> None:
