@@ -90,7 +90,10 @@ def _judge_all(
     request_counts = dict(con.execute("SELECT account_id, n FROM f_base").fetchall())
     # Accounts whose text is withheld while others' is present: content unobserved.
     withheld = (
-        {r[0] for r in con.execute("SELECT account_id FROM features WHERE n_text IS NULL").fetchall()}
+        {
+            r[0]
+            for r in con.execute("SELECT account_id FROM features WHERE n_text IS NULL").fetchall()
+        }
         if has_text
         else set()
     )
@@ -112,7 +115,8 @@ def _judge_all(
         for root, accs in members.items()
     }
     cluster_economics = {
-        root: _median([own[a].families["economics"] for a in accs]) for root, accs in members.items()
+        root: _median([own[a].families["economics"] for a in accs])
+        for root, accs in members.items()
     }
 
     accounts_out = []

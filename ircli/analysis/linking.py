@@ -30,6 +30,7 @@ TOKEN_KINDS: dict[str, tuple[str, float]] = {
     "system_prompt": ("content", 0.6),
     "activation": ("timing", 0.5),
     "template": ("content", 0.4),
+    "curriculum": ("content", 0.5),
     "cohort": ("identity", 0.3),
     "src_ip": ("infrastructure", 0.3),
     "fleet": ("infrastructure", 0.7),
@@ -47,6 +48,7 @@ KIND_WORDS = {
     "system_prompt": "send most traffic under the same system prompt",
     "activation": "started sending in the same hour",
     "template": "send most traffic through the same prompt template",
+    "curriculum": "walk disjoint payloads through the same harvesting prompt template",
     "cohort": "were created in the same hour on the same sign-up path",
     "src_ip": "send most traffic from the same source IP",
     "fleet": "send from the same small set of servers",
@@ -115,8 +117,16 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
             SELECT s.account_id, 'system_prompt', s.sph
             FROM acct_sys s JOIN f_base b USING (account_id) WHERE s.n >= 0.3 * b.n
             UNION ALL
-            SELECT t.account_id, 'template', CAST(t.key AS VARCHAR)
+            -- A template is a curriculum where the account harvests with it and sends payloads
+            -- no one else sends: a shard of one data set, not a tool many people use.
+            SELECT t.account_id,
+                   CASE WHEN (c.cot >= 0.25 * c.n_text OR c.judge >= 0.25 * c.n_text
+                              OR c.lang >= 0.15 * c.n_text OR c.rewrite >= 0.15 * c.n_text)
+                             AND coalesce(o.shared_prompt_share, 0.0) < 0.3
+                        THEN 'curriculum' ELSE 'template' END,
+                   CAST(t.key AS VARCHAR)
             FROM acct_tmpl t JOIN f_content c USING (account_id)
+            LEFT JOIN f_overlap o USING (account_id)
             WHERE t.n >= 0.15 * c.n_text AND c.mean_len >= 48
             UNION ALL
             SELECT account_id, 'cohort',

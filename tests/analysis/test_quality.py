@@ -200,3 +200,79 @@ def test_a_fleet_taking_harvest_economics_is_content_in_any_wording() -> None:
     # A member without harvesting economics of its own is not lifted by its fleet's.
     quiet = {"payment_shared_orgs": 1.0}
     assert judge(quiet, has_text=True, cluster_economics=0.9).verdict != "alert"
+
+
+def _late_release_world() -> MiniWorld:
+    w = MiniWorld(seed=9)
+    counter = iter(range(10**7))
+    release = T0 + timedelta(days=3, hours=12)  # half a day before the evidence ends
+    w.releases.append({"model": "model-b", "released_at": release})
+    # Moves to the new model within hours and sends nearly everything there since.
+    a = w.account("mover", "agentic", "camp")
+    # A developer who tries the new model a few times and stays on the old one.
+    b = w.account("taster", "background", None)
+    for acc in (a, b):
+        for ts in _spread(w, 200):
+            if ts < release + timedelta(hours=2):
+                model = "model-a"
+            else:
+                model = "model-b" if acc == a or w.rng.random() < 0.15 else "model-a"
+            w.request(acc, ts, f"Refactor module {next(counter)} and add tests", model=model)
+    for i in range(20):
+        c = w.account(f"user-{i}", "background", None)
+        for ts in _spread(w, 20, human=True):
+            w.request(c, ts, f"Email about issue {next(counter)}")
+    return w
+
+
+def test_a_switch_near_the_end_of_the_evidence_is_a_pivot() -> None:
+    from ircli.analysis import analyze
+
+    req, acc, rel = _late_release_world().tables()
+    by = {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    # Under a third of all its traffic is on the new model, but nearly all since the launch.
+    assert by["mover"]["indicators"]["release_pivot"]["strength"] == 1.0
+    assert by["taster"]["indicators"].get("release_pivot", {}).get("strength", 0.0) == 0.0
+
+
+def _curriculum_world() -> MiniWorld:
+    w = MiniWorld(seed=13)
+    counter = iter(range(10**7))
+    # Aged accounts each walking their own shard of one harvesting template, same trickle.
+    for i in range(4):
+        a = w.account(f"shard-{i}", "slow", "camp-shard")
+        for ts in _spread(w, 24, human=True):
+            w.request(
+                a,
+                ts,
+                f"Lesson {next(counter)} of the course: work through the topic, explain the"
+                " reasoning behind every step and finish with a quiz.",
+                output_tokens=1600,
+            )
+    # Developers of one popular tool: one template, their own payloads, the same trickle.
+    for i in range(4):
+        a = w.account(f"tool-{i}", "background", None)
+        for ts in _spread(w, 24, human=True):
+            w.request(
+                a,
+                ts,
+                f"Apply the following patch to the repository and report conflicts: {next(counter)}"
+                " --- end of patch, reply with a summary only.",
+                output_tokens=200,
+            )
+    # Enough ordinary accounts that a shared rhythm is rarer than chance would make it.
+    for i in range(60):
+        c = w.account(f"user-{i}", "background", None)
+        for ts in _spread(w, 5 + i % 20, human=True):
+            w.request(c, ts, f"Email about issue {next(counter)}", n_messages=3)
+    return w
+
+
+def test_a_shared_harvesting_template_links_its_shards_a_tools_template_does_not() -> None:
+    from ircli.analysis import analyze
+
+    req, acc, rel = _curriculum_world().tables()
+    by = {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    shards = {by[f"shard-{i}"]["cluster_id"] for i in range(4)}
+    assert len(shards) == 1 and None not in shards
+    assert [by[f"tool-{i}"]["cluster_id"] for i in range(4)] == [None] * 4
