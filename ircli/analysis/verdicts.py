@@ -83,11 +83,12 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
 # Identity facts an account has on its own: how it reaches us (a VPN, a foreign exit) and
 # how it signed up (a trial, a burst of sign-ups on its path). Either kind alone is ordinary
 # for privacy-minded, travelling or curious people. For an account linked to nobody they back
-# content evidence only together, concealed access from an account born in a sign-up burst,
-# as far as the weaker of the two goes.
+# content evidence only together (concealed access from an account born in a sign-up burst,
+# as far as the weaker of the two goes), or when concealed access carries little but
+# harvesting: people mix their requests, a harvesting script does not.
 ACCESS = ("proxy_share", "geo_inconsistency")
-UNMIXED = 0.9  # the content family near its top: harvesting is most of what it sends
 SIGNUP = ("creation_cohort", "trial_signup")
+UNMIXED = 0.9  # the content family near its top: harvesting is most of what it sends
 
 
 def judge(
