@@ -103,7 +103,7 @@ def _judge_all(
     for i in range(n_rows):
         strengths = {n: float(data[f"{n}_s"][i] or 0.0) for n in names}
         rows.append((data["account_id"][i], data["root"][i], strengths))
-    own = {acc: judge(s, has_text=has_text and acc not in withheld) for acc, _, s in rows}
+    own = {acc: judge(s, has_text=has_text) for acc, _, s in rows}
     members: dict[str, list[str]] = {}
     for acc, root, _ in rows:
         if root is not None:
@@ -126,7 +126,9 @@ def _judge_all(
         hidden = acc in withheld
         j = judge(
             strengths,
-            has_text=has_text and not hidden,
+            # Economics weigh as in a world with text: peers' text shows what harvesting
+            # looks like here; only the linked accounts' content stands in for the unseen.
+            has_text=has_text,
             cluster_content=seen_content.get(root, 0.0) if root else 0.0,
             text_withheld=hidden,
             linked=root is not None,

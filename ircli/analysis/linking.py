@@ -30,7 +30,7 @@ TOKEN_KINDS: dict[str, tuple[str, float]] = {
     "system_prompt": ("content", 0.6),
     "activation": ("timing", 0.5),
     "template": ("content", 0.4),
-    "curriculum": ("content", 0.5),
+    "curriculum": ("content", 0.7),
     "cohort": ("identity", 0.3),
     "src_ip": ("infrastructure", 0.3),
     "fleet": ("infrastructure", 0.7),
