@@ -1,5 +1,6 @@
 """Detection quality on generated worlds: the issue's quality bar, seed by seed.
 
+    python benchmarks/quality.py                                          # small, seeds 21-23
     python benchmarks/quality.py --preset small --seeds 21 22 23
     python benchmarks/quality.py --preset small --seeds 21 --reword     # other wording
     python benchmarks/quality.py --world DIR [--world DIR ...]          # worlds already on disk
@@ -107,6 +108,8 @@ def main() -> None:
     p.add_argument("--world", type=Path, action="append", default=[])
     p.add_argument("--reword", action="store_true")
     a = p.parse_args()
+    if not a.seeds and not a.world:
+        a.seeds = [21, 22, 23]  # `make bench`: three small worlds
     with tempfile.TemporaryDirectory() as tmp:
         worlds = [(str(w), w) for w in a.world]
         for seed in a.seeds:
