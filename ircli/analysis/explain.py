@@ -35,6 +35,12 @@ def verdict_line(j: Judgement, *, has_text: bool) -> str:
     if j.verdict == "watch":
         if j.content >= 0.5 and j.exculpatory >= 0.5:
             return f"watch: {content} evidence ({j.content:.2f}) but exculpatory evidence ({j.exculpatory:.2f}) holds it back"
+        if j.content >= 0.5 and fam["identity"] >= 0.5 > j.backing:
+            return (
+                f"watch: {content} evidence ({j.content:.2f}) with identity facts of its own only "
+                "(VPN, travel, trial, sign-up hour); an account linked to no other needs a shared "
+                "fact, or concealed access together with a sign-up burst"
+            )
         if j.content >= 0.5:
             return f"watch: {content} evidence ({j.content:.2f}) alone; the two-family rule needs identity or coordination backing"
         return f"watch: {backing} evidence ({j.backing:.2f}) with only weak content evidence ({j.content:.2f})"

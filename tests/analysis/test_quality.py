@@ -144,6 +144,7 @@ def test_lone_vpn_student_is_not_alerted(relay: dict[str, dict[str, Any]]) -> No
     assert student["indicators"]["proxy_share"]["strength"] == 1.0
     assert 0.5 <= student["indicators"]["cot_share"]["strength"] < 0.9
     assert student["verdict"] == "watch"
+    assert "linked to no other" in student["reasons"][0]
 
 
 def test_lone_trial_user_around_the_clock_is_not_alerted(
