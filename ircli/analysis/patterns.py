@@ -27,11 +27,20 @@ COT_ELICITATION = "|".join(
         r"(think|reason) (carefully|through|aloud|out loud|it through|before)",
         r"let'?s think",
         r"thought process",
-        r"(full|complete|detailed|internal|entire|verbose)[^.?!]{0,12}(reasoning|rationale|derivation|thinking)",
+        r"(full|complete|detailed|internal|entire|verbose)[^.?!]{0,12}(reasoning|rationale|derivation|thinking|logic|workings|solutions)",
+        r"with (its |their |the )?(derivations|solved exercises|worked (answers|solutions|examples))",
         r"scratch ?pad",
         r"justify (each|every|your)",
+        # The same requests in other words: the logic, inferences or workings behind an answer
+        r"(line|chain|train|sequence|series) of (logic|thought|inferences?|deductions?)",
+        r"(logic|rationale|workings?|derivation|inferences?)[^.?!\n]{0,20}(behind|that (gets|leads|led)|you (used|followed))",
+        r"(one|a single) (stage|step|phase) (at a time|per line)",
+        r"(every|each) (intermediate|individual|single) (step|stage|inference)",
+        r"justification for (each|every)|fully worked|worked[- ]out (solution|answer)",
+        r"(already know|you know|given) the (final |correct )?answer",
+        r"(out loud|aloud)[^.?!\n]{0,30}(step|line|logic|reason)",
         # "here is the finished answer, explain the reasoning behind it"
-        r"(answer|solution|result|output) (is|was|=|:)[^\n]{0,200}(explain|justify|derive|reconstruct|why|reasoning)",
+        r"(answer|solution|result|output) (is|was|=|:)[^\n]{0,200}(explain|justify|derive|reconstruct|why|reasoning|logic|inferences|gets there)",
         r"(explain|justify|derive|show) (why|how)[^.?!]{0,40}(answer|solution|result|correct)",
         # Chinese, Japanese, Korean
         r"一步一步|逐步|分步|推理过程|思考过程|思维链|解题思路|详细推导|推导过程|给出理由|解释原因|思路",

@@ -127,6 +127,14 @@ def _match(pattern: str, text: str) -> bool:
         "段階的に説明してください",
         "단계별로 풀이 과정을 보여줘",
         "Explica tu razonamiento paso a paso",
+        # Other words for the same request: logic, inferences, workings, stages.
+        "Walk me through your whole line of logic before the answer.",
+        "I already know the answer is 113. What I need is the detailed logic that gets there.",
+        "Write out the complete sequence of inferences that leads to the answer.",
+        "Explain as a tutor would, one stage at a time.",
+        "Show every intermediate step, then state the answer.",
+        "Write chapter 4 on genetics, with derivations and solved exercises.",
+        "Give a fully worked solution with justification for each step.",
     ],
 )
 def test_cot_elicitation_in_several_languages(text: str) -> None:
@@ -135,7 +143,16 @@ def test_cot_elicitation_in_several_languages(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["What is the capital of France?", "Write a haiku about rain", "Translate 'hello' to German"],
+    [
+        "What is the capital of France?",
+        "Write a haiku about rain",
+        "Translate 'hello' to German",
+        # Look-alikes: logic, stages and answers in ordinary requests.
+        "Fix the logic in this for loop, it skips the last item.",
+        "What stage of the project should we test the API?",
+        "Is the answer to the crossword clue 'aloud'?",
+        "Read this poem aloud at the wedding?",
+    ],
 )
 def test_plain_questions_are_not_cot(text: str) -> None:
     assert not _match(patterns.COT_ELICITATION, text)
