@@ -93,7 +93,7 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
             GROUP BY tm.root
         ), pp AS (
             SELECT c.root, r.ph, count(DISTINCT r.account_id) AS senders
-            FROM rq r JOIN clusters c USING (account_id) WHERE r.ph IS NOT NULL GROUP BY ALL
+            FROM acct_ph r JOIN clusters c USING (account_id) WHERE r.ph IS NOT NULL GROUP BY ALL
         ), dup AS (
             SELECT root, avg(CASE WHEN senders > 1 THEN 1.0 ELSE 0.0 END) AS dup_share
             FROM pp GROUP BY root

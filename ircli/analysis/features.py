@@ -23,15 +23,46 @@ def _lit(text: str) -> str:
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """``rq``: requests with a numeric time and one prompt fingerprint (hash, else text)."""
+    """``rq``: the request columns most measurements read, loaded once; ``rqw``: all of them.
+
+    ``rq`` holds one prompt fingerprint per request (hash, else text) so that later passes
+    neither re-read nor re-hash the prompts, the widest columns of the logs. ``rqw`` is the
+    canonical view with a numeric time, for the few passes that need the other columns.
+    """
+    # Loading step, specific to the local engine: account ids become a dictionary type, so
+    # grouping, sorting and joining on them costs what an integer does while they still
+    # read and compare as text (sorted, so min() and ORDER BY agree with the text's order).
+    con.execute(
+        "CREATE TYPE acct_key AS ENUM "
+        "(SELECT DISTINCT account_id FROM requests WHERE account_id IS NOT NULL ORDER BY 1)"
+    )
     con.execute(
         """
-        CREATE OR REPLACE TEMP VIEW rq AS
-        SELECT account_id, ts, epoch(ts) AS t, org_id, src_ip, asn_type, country, user_agent,
-               endpoint, model, system_prompt_hash, tools_hash, input_tokens, output_tokens,
-               thinking_tokens, n_messages, stop_reason, end_user_id, status,
+        CREATE OR REPLACE TEMP TABLE rq_lean AS
+        SELECT account_id::acct_key AS account_id, ts, model,
                hash(coalesce(prompt_hash, prompt_text)) AS ph
         FROM requests
+        """
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW rq AS "
+        "SELECT account_id, ts, epoch(ts) AS t, model, ph FROM rq_lean"
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW rqw AS
+        SELECT account_id, ts, epoch(ts) AS t, org_id, src_ip, asn_type, country, user_agent,
+               endpoint, model, system_prompt_hash, tools_hash, input_tokens, output_tokens,
+               thinking_tokens, n_messages, stop_reason, end_user_id, status
+        FROM requests
+        """
+    )
+    # Each account's distinct prompts with their counts: prompt breadth, overlap between
+    # accounts and duplicates inside clusters all read this instead of every request.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE acct_ph AS
+        SELECT account_id, ph, count(*) AS n, min(ts) AS first_ts FROM rq GROUP BY ALL
         """
     )
     # Accounts deduplicated; accounts seen only in requests still get a row.
@@ -138,12 +169,17 @@ def behaviour(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_base AS
+        WITH np AS (
+            SELECT account_id, approx_count_distinct(ph) AS n_prompts FROM acct_ph GROUP BY ALL
+        ), g AS (
         SELECT r.account_id,
                count(*) AS n,
                any_value(r.org_id) AS req_org,
                min(r.ts) AS first_ts, max(r.ts) AS last_ts,
-               approx_count_distinct(date_trunc('day', r.ts)) AS n_days,
-               approx_count_distinct(hour(r.ts)) AS n_hours_of_day,
+               -- UTC days and hours by arithmetic on the epoch: the same values as
+               -- date_trunc('day', ts) and hour(ts), without zoned calendar work per row
+               approx_count_distinct(make_timestamptz(epoch_us(r.ts) // 86400000000 * 86400000000)) AS n_days,
+               approx_count_distinct(epoch_us(r.ts) // 3600000000 % 24) AS n_hours_of_day,
                approx_quantile(r.output_tokens::DOUBLE / greatest(r.input_tokens, 1), 0.5) AS out_in,
                avg(CASE WHEN coalesce(r.n_messages, 1) <= 1 THEN 1.0 ELSE 0.0 END) AS single_turn,
                sum(coalesce(r.thinking_tokens, 0))::DOUBLE
@@ -155,14 +191,15 @@ def behaviour(con: duckdb.DuckDBPyConnection) -> None:
                approx_count_distinct(r.src_ip) AS n_ips,
                approx_count_distinct(r.user_agent) AS n_ua,
                approx_count_distinct(r.system_prompt_hash) AS n_sys,
-               approx_count_distinct(r.ph) AS n_prompts,
                avg(CASE WHEN r.end_user_id IS NULL THEN 0.0 ELSE 1.0 END) AS end_user_share,
                avg(CASE WHEN r.endpoint = 'batch' THEN 1.0 ELSE 0.0 END) AS batch_share,
                avg(CASE WHEN r.stop_reason = 'rate_limited' OR r.status = 429
                         THEN 1.0 ELSE 0.0 END) AS limited_share,
                avg(CASE WHEN r.tools_hash IS NOT NULL THEN 1.0 ELSE 0.0 END) AS tools_share
-        FROM rq r LEFT JOIN acct a ON a.account_id = r.account_id
+        FROM rqw r LEFT JOIN acct a ON a.account_id = r.account_id
         GROUP BY r.account_id
+        )
+        SELECT g.*, np.n_prompts FROM g LEFT JOIN np USING (account_id)
         """
     )
 
@@ -177,10 +214,12 @@ def overlap(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE OR REPLACE TEMP TABLE f_overlap AS
         WITH senders AS (
-            SELECT ph, count(DISTINCT account_id) AS k FROM rq WHERE ph IS NOT NULL GROUP BY ph
+            SELECT ph, count(account_id) AS k FROM acct_ph WHERE ph IS NOT NULL GROUP BY ph
         )
-        SELECT r.account_id, avg(CASE WHEN s.k > 1 THEN 1.0 ELSE 0.0 END) AS shared_prompt_share
-        FROM rq r JOIN senders s USING (ph) GROUP BY r.account_id
+        -- per request, as a sum over each account's distinct prompts weighted by their count
+        SELECT p.account_id,
+               sum(CASE WHEN s.k > 1 THEN p.n ELSE 0 END)::DOUBLE / sum(p.n) AS shared_prompt_share
+        FROM acct_ph p JOIN senders s USING (ph) GROUP BY p.account_id
         """
     )
 
@@ -279,7 +318,7 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE f_ident AS
         WITH nat AS (
             -- addresses the requests show on networks where many people share one IP
-            SELECT DISTINCT src_ip FROM rq WHERE asn_type IN ('edu', 'mobile', 'business')
+            SELECT DISTINCT src_ip FROM rqw WHERE asn_type IN ('edu', 'mobile', 'business')
         ), pay AS (
             SELECT payment_fingerprint, count(*) AS accts,
                    count(DISTINCT coalesce(org_id, account_id)) AS orgs
@@ -314,7 +353,7 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE OR REPLACE TEMP TABLE acct_sys AS
         SELECT account_id, system_prompt_hash AS sph, count(*) AS n
-        FROM rq WHERE system_prompt_hash IS NOT NULL GROUP BY ALL
+        FROM rqw WHERE system_prompt_hash IS NOT NULL GROUP BY ALL
         """
     )
     con.execute(

@@ -139,7 +139,7 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
             UNION ALL
             SELECT account_id, 'src_ip', src_ip FROM (
                 SELECT account_id, src_ip, count(*) AS c, sum(count(*)) OVER (PARTITION BY account_id) AS tot
-                FROM rq WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
+                FROM rqw WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
             ) WHERE c >= 0.3 * tot
             UNION ALL
             -- fleet: traffic spread over the same few servers. One address may carry too little

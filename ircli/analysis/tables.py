@@ -34,6 +34,8 @@ def connect(memory_limit: str = "3GB", threads: int | None = None) -> duckdb.Duc
     con = duckdb.connect(":memory:")
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
+    # Days and hours are UTC days and hours, whatever the machine's zone is.
+    con.execute("SET TimeZone = 'UTC'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con
