@@ -92,7 +92,8 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
             WHERE everywhere.users <= 2 * tm.members
             GROUP BY tm.root
         ), pp AS (
-            SELECT c.root, r.ph, count(DISTINCT r.account_id) AS senders
+            -- acct_ph has one row per account and prompt: counting rows counts senders
+            SELECT c.root, r.ph, count(r.account_id) AS senders
             FROM acct_ph r JOIN clusters c USING (account_id) WHERE r.ph IS NOT NULL GROUP BY ALL
         ), dup AS (
             SELECT root, avg(CASE WHEN senders > 1 THEN 1.0 ELSE 0.0 END) AS dup_share

@@ -65,6 +65,14 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
         SELECT account_id, ph, count(*) AS n, min(ts) AS first_ts FROM rq GROUP BY ALL
         """
     )
+    # Each account's source addresses with their network type, read once for shared
+    # networks (identity) and for source-IP tokens (linking).
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE acct_ip AS
+        SELECT account_id, src_ip, asn_type, count(*) AS n FROM rqw GROUP BY ALL
+        """
+    )
     # Accounts deduplicated; accounts seen only in requests still get a row.
     con.execute(
         """
@@ -112,24 +120,27 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
             WHERE r.prompt_text IS NOT NULL
               AND (b.n <= {SAMPLE} OR hash(r.request_id) % 1000003 < 1000003 * {SAMPLE} / b.n)
         ), y AS (
-            SELECT account_id,
+            -- Templates and re-runs repeat whole prompts: each distinct text is read once.
+            SELECT p,
                    regexp_matches(p, {_lit(patterns.COT_ELICITATION)}) AS cot,
                    regexp_matches(p, {_lit(patterns.LANGUAGE_COERCION)}) AS lang,
                    regexp_matches(p, {_lit(patterns.RUBRIC_JUDGE)}) AS judge,
-                   regexp_matches(p, {_lit(patterns.SAFE_REWRITE)})
-                     AND regexp_matches(p, {_lit(patterns.SENSITIVE_TOPIC)}) AS rewrite,
+                   -- the topic is only looked for where a rewrite is asked for
+                   CASE WHEN regexp_matches(p, {_lit(patterns.SAFE_REWRITE)})
+                        THEN regexp_matches(p, {_lit(patterns.SENSITIVE_TOPIC)})
+                        ELSE false END AS rewrite,
                    regexp_matches(p, {_lit(patterns.PUBLIC_BENCHMARK)}) AS bench,
                    regexp_matches(p, {_lit(patterns.CODING)}) AS coding,
                    length(p) AS len,
                    hash('p', regexp_replace(left(p, 32), '[0-9]+', '#', 'g')) AS pk,
                    hash('s', regexp_replace(right(p, 32), '[0-9]+', '#', 'g')) AS sk
-            FROM x
+            FROM (SELECT DISTINCT p FROM x)
         )
         SELECT account_id, pk, sk, count(*) AS n,
                sum(cot::INT) AS cot, sum(lang::INT) AS lang, sum(judge::INT) AS judge,
                sum(rewrite::INT) AS rewrite, sum(bench::INT) AS bench, sum(coding::INT) AS coding,
                sum((cot OR judge OR lang OR rewrite)::INT) AS harvest, sum(len) AS len
-        FROM y GROUP BY account_id, pk, sk
+        FROM x JOIN y USING (p) GROUP BY account_id, pk, sk
         """
     )
     con.execute(
@@ -245,7 +256,8 @@ def timing(con: duckdb.DuckDBPyConnection) -> None:
         WITH m AS (
             SELECT account_id, floor(t / 60) AS minute, count(*) AS c FROM rq GROUP BY ALL
         ), d AS (
-            SELECT account_id, floor(t / 86400) AS day, count(*) AS c FROM rq GROUP BY ALL
+            -- from the minutes (a day is 1440 of them), not from every request again
+            SELECT account_id, floor(minute / 1440) AS day, sum(c) AS c FROM m GROUP BY ALL
         ), dm AS (
             SELECT account_id, max(c) AS peak_day, avg(c) AS mean_day,
                    stddev_pop(c) / greatest(avg(c), 1) AS day_cv
@@ -286,10 +298,12 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
                    rel.model IS NOT NULL AND r.ts >= rel.released_at AS is_new
             FROM rq r LEFT JOIN rel ON r.model = rel.model
         ), y AS (
-            SELECT x.*, min(x.ts) OVER (PARTITION BY x.account_id, x.ph) AS first_seen,
+            -- first_seen is the prompt's first time from this account, kept in acct_ph
+            SELECT x.*, p.first_ts AS first_seen,
                    min(CASE WHEN x.is_new THEN x.released_at END)
                        OVER (PARTITION BY x.account_id) AS moved_at
-            FROM x WHERE x.account_id IN (SELECT account_id FROM x WHERE is_new)
+            FROM x JOIN acct_ph p ON p.account_id = x.account_id AND p.ph = x.ph
+            WHERE x.account_id IN (SELECT account_id FROM x WHERE is_new)
         )
         -- Replay is a change of behaviour at the pivot: the share of new-model requests
         -- re-sending a prompt from before the release, against how often the account
@@ -318,7 +332,7 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE f_ident AS
         WITH nat AS (
             -- addresses the requests show on networks where many people share one IP
-            SELECT DISTINCT src_ip FROM rqw WHERE asn_type IN ('edu', 'mobile', 'business')
+            SELECT DISTINCT src_ip FROM acct_ip WHERE asn_type IN ('edu', 'mobile', 'business')
         ), pay AS (
             SELECT payment_fingerprint, count(*) AS accts,
                    count(DISTINCT coalesce(org_id, account_id)) AS orgs

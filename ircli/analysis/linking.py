@@ -138,8 +138,8 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
             FROM f_base, start WHERE first_ts >= start.t0 + INTERVAL 1 DAY
             UNION ALL
             SELECT account_id, 'src_ip', src_ip FROM (
-                SELECT account_id, src_ip, count(*) AS c, sum(count(*)) OVER (PARTITION BY account_id) AS tot
-                FROM rqw WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
+                SELECT account_id, src_ip, sum(n) AS c, sum(sum(n)) OVER (PARTITION BY account_id) AS tot
+                FROM acct_ip WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
             ) WHERE c >= 0.3 * tot
             UNION ALL
             -- fleet: traffic spread over the same few servers. One address may carry too little
