@@ -98,10 +98,15 @@ def _judge_all(
         else set()
     )
 
+    # Columns looked up once, not per account and indicator.
+    s_cols = [(n, data[f"{n}_s"]) for n in names]
+    v_cols = [(n, data[f"{n}_v"]) for n in names]
+    p_cols = [(n, data[f"{n}_p"]) for n in names]
+
     # First pass: each account's own judgement; then each cluster's content level.
     rows = []
     for i in range(n_rows):
-        strengths = {n: float(data[f"{n}_s"][i] or 0.0) for n in names}
+        strengths = {n: float(col[i] or 0.0) for n, col in s_cols}
         rows.append((data["account_id"][i], data["root"][i], strengths))
     own = {acc: judge(s, has_text=has_text) for acc, _, s in rows}
     members: dict[str, list[str]] = {}
@@ -134,8 +139,8 @@ def _judge_all(
             linked=root is not None,
             cluster_economics=cluster_economics.get(root, 0.0) if root else 0.0,
         )
-        values = {n: data[f"{n}_v"][i] for n in names}
-        pcts = {n: data[f"{n}_p"][i] for n in names}
+        values = {n: col[i] for n, col in v_cols}
+        pcts = {n: col[i] for n, col in p_cols}
         record: dict[str, Any] = {
             "account_id": acc,
             "verdict": j.verdict,

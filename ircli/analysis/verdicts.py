@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from ircli.analysis.indicators import CATALOGUE, FAMILIES
 
@@ -48,29 +49,25 @@ def _family(name: str) -> str:
 _FAMILY_OF = {i.name: i.family for i in CATALOGUE}
 
 
+@cache
+def _members(family: str) -> tuple[str, ...]:
+    # Looked up twice per account: scanning the catalogue each time cost more than judging.
+    return tuple(i.name for i in CATALOGUE if i.family == family)
+
+
 def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
     """Per family: the strongest indicator, plus a little for a second independent one."""
     out: dict[str, float] = {}
     for family in FAMILIES:
         if family in ("content", "economics"):
-            lead = [
-                strengths.get(i.name, 0.0)
-                for i in CATALOGUE
-                if i.family == family and i.name not in CORROBORATING
-            ]
-            extra = [
-                strengths.get(n, 0.0)
-                for n in CORROBORATING
-                if any(i.name == n and i.family == family for i in CATALOGUE)
-            ]
+            lead = [strengths.get(n, 0.0) for n in _members(family) if n not in CORROBORATING]
+            extra = [strengths.get(n, 0.0) for n in CORROBORATING if n in _members(family)]
             top = max(lead, default=0.0)
             out[family] = min(
                 1.0, top + 0.25 * max(extra, default=0.0) * (1.0 if top >= 0.2 else 0.0)
             )
             continue
-        values = sorted(
-            (strengths.get(i.name, 0.0) for i in CATALOGUE if i.family == family), reverse=True
-        )
+        values = sorted((strengths.get(n, 0.0) for n in _members(family)), reverse=True)
         top = values[0] if values else 0.0
         second = values[1] if len(values) > 1 else 0.0
         out[family] = min(1.0, top + 0.25 * second)
