@@ -256,8 +256,7 @@ def timing(con: duckdb.DuckDBPyConnection) -> None:
         WITH m AS (
             SELECT account_id, floor(t / 60) AS minute, count(*) AS c FROM rq GROUP BY ALL
         ), d AS (
-            -- from the minutes (a day is 1440 of them), not from every request again
-            SELECT account_id, floor(minute / 1440) AS day, sum(c) AS c FROM m GROUP BY ALL
+            SELECT account_id, floor(t / 86400) AS day, count(*) AS c FROM rq GROUP BY ALL
         ), dm AS (
             SELECT account_id, max(c) AS peak_day, avg(c) AS mean_day,
                    stddev_pop(c) / greatest(avg(c), 1) AS day_cv
@@ -303,7 +302,12 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
                    min(CASE WHEN x.is_new THEN x.released_at END)
                        OVER (PARTITION BY x.account_id) AS moved_at
             FROM x JOIN acct_ph p ON p.account_id = x.account_id AND p.ph = x.ph
-            WHERE x.account_id IN (SELECT account_id FROM x WHERE is_new)
+            -- accounts that used a new model, found from the requests again: cheaper than
+            -- keeping every row of x to read it twice
+            WHERE x.account_id IN (
+                SELECT r.account_id FROM rq r JOIN rel ON r.model = rel.model
+                WHERE r.ts >= rel.released_at
+            )
         )
         -- Replay is a change of behaviour at the pivot: the share of new-model requests
         -- re-sending a prompt from before the release, against how often the account
