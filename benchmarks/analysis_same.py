@@ -1,13 +1,14 @@
 """Does a change to the analysis keep its results? Compare the JSON of two versions.
 
     python benchmarks/analysis_same.py DIR [DIR ...]             # working tree against main
-    python benchmarks/analysis_same.py DIR --ref v1.2 --tol 1e-6
+    python benchmarks/analysis_same.py DIR --ref v1.2 --tol 1e-6 --strict
+    python benchmarks/analysis_same.py                           # on a fresh tiny world
 
 DIR holds requests/accounts(/releases).parquet, e.g. from `ircli demo generate --preset small`.
 Each version runs in its own process on one thread: with several, DuckDB's approximate
 median merges partial digests in whatever order threads finish, so even one version does
 not repeat its own figures to the last digit. Prints every difference (verdicts, clusters,
-reasons, scores, indicator values beyond --tol) and exits 1 if there is any.
+reasons, scores, indicator values beyond --tol); with --strict it exits 1 if there is any.
 """
 
 from __future__ import annotations
@@ -115,15 +116,26 @@ def compare(old: dict[str, Any], new: dict[str, Any], tol: float) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("worlds", nargs="+", type=Path)
+    parser.add_argument("worlds", nargs="*", type=Path)
     parser.add_argument("--ref", default="main", help="git ref to compare against")
     parser.add_argument("--tol", type=float, default=1e-9, help="relative tolerance")
     parser.add_argument("--show", type=int, default=40, help="differences to print")
+    parser.add_argument("--strict", action="store_true", help="exit 1 on any difference")
+    parser.add_argument("--keep", type=Path, help="folder to keep both results in")
     args = parser.parse_args()
     failed = False
     with tempfile.TemporaryDirectory(prefix="ircli-same-") as tmp:
         old_code = export(args.ref, Path(tmp) / "old")
-        for world in args.worlds:
+        worlds = list(args.worlds)
+        if not worlds:
+            worlds.append(Path(tmp) / "tiny")
+            ircli = Path(sys.executable).with_name("ircli")
+            subprocess.run(
+                [str(ircli), "demo", "generate", "--preset", "tiny", "--out", str(worlds[0])],
+                check=True,
+                capture_output=True,
+            )
+        for world in worlds:
             t = time.perf_counter()
             old_t = run(old_code, world, Path(tmp) / "old.json")
             new_t = run(ROOT, world, Path(tmp) / "new.json")
@@ -147,8 +159,12 @@ def main() -> None:
             )
             for line in diffs[: args.show]:
                 print("  " + line)
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                for side, data in (("old", old), ("new", new)):
+                    (args.keep / f"{world.name}-{side}.json").write_text(json.dumps(data))
             failed = failed or bool(diffs)
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed and args.strict else 0)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def timed(mod, name, label):
 timed(tables, "register", "load")
 timed(tables, "has_values", "load")
 timed(features, "prepare", "load")
+timed(features, "load_requests", "load")
 for name, label in [("behaviour", "per-account indicators"), ("content", "content classification"),
                     ("timing", "timing/regularity"), ("overlap", "per-account indicators"),
                     ("lifecycle", "per-account indicators"), ("identity", "per-account indicators")]:

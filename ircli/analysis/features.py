@@ -23,11 +23,33 @@ def _lit(text: str) -> str:
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """``rq``: the request columns most measurements read, loaded once; ``rqw``: all of them.
+    """``rqw``: requests with a numeric time; ``acct``: accounts, one row each."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW rqw AS
+        SELECT account_id, ts, epoch(ts) AS t, org_id, src_ip, asn_type, country, user_agent,
+               endpoint, model, system_prompt_hash, tools_hash, input_tokens, output_tokens,
+               thinking_tokens, n_messages, stop_reason, end_user_id, status
+        FROM requests
+        """
+    )
+    # Accounts deduplicated; accounts seen only in requests still get a row.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE acct AS
+        SELECT * FROM accounts
+        QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY created_at NULLS LAST) = 1
+        """
+    )
+
+
+def load_requests(con: duckdb.DuckDBPyConnection) -> None:
+    """``rq``: the request columns most later passes read, loaded once; ``acct_ph``: each
+    account's distinct prompts; ``f_prompts``: how many.
 
     ``rq`` holds one prompt fingerprint per request (hash, else text) so that later passes
-    neither re-read nor re-hash the prompts, the widest columns of the logs. ``rqw`` is the
-    canonical view with a numeric time, for the few passes that need the other columns.
+    neither re-read nor re-hash the prompts, the widest columns of the logs. It is built
+    after the passes over the raw requests so that they have the memory to themselves.
     """
     # Loading step, specific to the local engine: account ids become a dictionary type, so
     # grouping, sorting and joining on them costs what an integer does while they still
@@ -50,33 +72,24 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
         FROM requests r LEFT JOIN acct_keys k ON k.account_id = r.account_id
         """
     )
+    con.execute("DROP TABLE acct_keys")
     con.execute(
         "CREATE OR REPLACE TEMP VIEW rq AS "
         "SELECT account_id, ts, epoch(ts) AS t, model, ph FROM rq_lean"
     )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP VIEW rqw AS
-        SELECT account_id, ts, epoch(ts) AS t, org_id, src_ip, asn_type, country, user_agent,
-               endpoint, model, system_prompt_hash, tools_hash, input_tokens, output_tokens,
-               thinking_tokens, n_messages, stop_reason, end_user_id, status
-        FROM requests
-        """
-    )
-    # Each account's distinct prompts with their counts: prompt breadth, overlap between
-    # accounts and duplicates inside clusters all read this instead of every request.
+    # Prompt breadth, overlap between accounts, first use of a prompt and duplicates
+    # inside clusters all read this instead of every request.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE acct_ph AS
         SELECT account_id, ph, count(*) AS n, min(ts) AS first_ts FROM rq GROUP BY ALL
         """
     )
-    # Accounts deduplicated; accounts seen only in requests still get a row.
+    # A sketch of a set is the same whichever duplicates it was fed: one row per prompt will do.
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE acct AS
-        SELECT * FROM accounts
-        QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY created_at NULLS LAST) = 1
+        CREATE OR REPLACE TEMP TABLE f_prompts AS
+        SELECT account_id, approx_count_distinct(ph) AS n_prompts FROM acct_ph GROUP BY ALL
         """
     )
 
@@ -94,7 +107,7 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
             CREATE OR REPLACE TEMP TABLE f_content AS
             SELECT account_id, 0 AS n_text, 0 AS cot, 0 AS lang, 0 AS judge, 0 AS rewrite,
                    0 AS bench, 0 AS coding, 0 AS harvest, NULL::DOUBLE AS mean_len, 0.0 AS top_template_share, NULL::UBIGINT AS top_key
-            FROM rq GROUP BY account_id
+            FROM rqw GROUP BY account_id
             """
         )
         con.execute(
@@ -180,9 +193,6 @@ def behaviour(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_base AS
-        WITH np AS (
-            SELECT account_id, approx_count_distinct(ph) AS n_prompts FROM acct_ph GROUP BY ALL
-        ), g AS (
         SELECT r.account_id,
                count(*) AS n,
                any_value(r.org_id) AS req_org,
@@ -209,8 +219,6 @@ def behaviour(con: duckdb.DuckDBPyConnection) -> None:
                avg(CASE WHEN r.tools_hash IS NOT NULL THEN 1.0 ELSE 0.0 END) AS tools_share
         FROM rqw r LEFT JOIN acct a ON a.account_id = r.account_id
         GROUP BY r.account_id
-        )
-        SELECT g.*, np.n_prompts FROM g LEFT JOIN np USING (account_id)
         """
     )
 
@@ -390,6 +398,7 @@ def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None
     prepare(con)
     behaviour(con)
     content(con, text=text)
+    load_requests(con)
     timing(con)
     overlap(con)
     lifecycle(con, releases=releases)
@@ -400,7 +409,7 @@ def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None
         SELECT b.*, c.* EXCLUDE (account_id), tm.* EXCLUDE (account_id),
                rt.* EXCLUDE (account_id), l.* EXCLUDE (account_id),
                i.* EXCLUDE (account_id), s.* EXCLUDE (account_id),
-               coalesce(o.shared_prompt_share, 0.0) AS shared_prompt_share,
+               coalesce(o.shared_prompt_share, 0.0) AS shared_prompt_share, p.n_prompts,
                coalesce(i.org_id, b.req_org) AS org,
                coalesce(i.tier, 'unknown') AS peer_group
         FROM f_base b
@@ -411,5 +420,6 @@ def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None
         LEFT JOIN f_ident i USING (account_id)
         LEFT JOIN f_sys s USING (account_id)
         LEFT JOIN f_overlap o USING (account_id)
+        LEFT JOIN f_prompts p USING (account_id)
         """
     )
