@@ -32,7 +32,9 @@ from ircli.analysis import engine, features, linking, coordination, indicators, 
 # Phase timings: wrap the steps the engine calls, without changing it.
 phases = {}
 def timed(mod, name, label):
-    fn = getattr(mod, name)
+    fn = getattr(mod, name, None)
+    if fn is None:  # an older or newer engine without this step
+        return
     def run(*a, **k):
         t = time.perf_counter()
         try:

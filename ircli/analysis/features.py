@@ -51,28 +51,26 @@ def load_requests(con: duckdb.DuckDBPyConnection) -> None:
     neither re-read nor re-hash the prompts, the widest columns of the logs. It is built
     after the passes over the raw requests so that they have the memory to themselves.
     """
-    # Loading step, specific to the local engine: account ids become a dictionary type, so
-    # grouping, sorting and joining on them costs what an integer does while they still
-    # read and compare as text (sorted, so min() and ORDER BY agree with the text's order).
+    # Loading step, specific to the local engine: account ids and model names become
+    # dictionary types, so grouping, sorting and joining on them costs what a small integer
+    # does while they still read and compare as text (sorted, so min() and ORDER BY agree
+    # with the text's order). The table takes about 24 bytes a request.
     con.execute(
         "CREATE TYPE acct_key AS ENUM "
         "(SELECT DISTINCT account_id FROM requests WHERE account_id IS NOT NULL ORDER BY 1)"
     )
-    # Each id cast once; requests look theirs up (a join costs half the per-row cast).
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE acct_keys AS
-        SELECT k::VARCHAR AS account_id, k FROM (SELECT unnest(enum_range(NULL::acct_key)) AS k)
-        """
+        "CREATE TYPE model_key AS ENUM "
+        "(SELECT DISTINCT model FROM requests WHERE model IS NOT NULL ORDER BY 1)"
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE rq_lean AS
-        SELECT k.k AS account_id, r.ts, r.model, hash(coalesce(r.prompt_hash, r.prompt_text)) AS ph
-        FROM requests r LEFT JOIN acct_keys k ON k.account_id = r.account_id
+        SELECT account_id::acct_key AS account_id, ts, model::model_key AS model,
+               hash(coalesce(prompt_hash, prompt_text)) AS ph
+        FROM requests
         """
     )
-    con.execute("DROP TABLE acct_keys")
     con.execute(
         "CREATE OR REPLACE TEMP VIEW rq AS "
         "SELECT account_id, ts, epoch(ts) AS t, model, ph FROM rq_lean"
