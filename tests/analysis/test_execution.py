@@ -1,0 +1,142 @@
+"""The measurements computed the fast way agree with their definitions computed the plain way.
+
+The analysis reads pre-aggregated tables (each account's distinct prompts, its main source
+addresses, the first use of each prompt) and uses epoch arithmetic for UTC days and hours.
+Each test here recomputes one measurement straight from the requests, as its definition
+reads, and requires the same numbers: speed must never change a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from world import MiniWorld
+
+
+@pytest.fixture(scope="module")
+def con(world: MiniWorld) -> Iterator[Any]:
+    """A connection holding every feature table of the test world, and its token table."""
+    from ircli.analysis import features, linking, tables
+
+    c = tables.connect()
+    req, acc, rel = world.tables()
+    tables.register(c, "requests", req)
+    tables.register(c, "accounts", acc)
+    if rel is not None:
+        tables.register(c, "releases", rel)
+    features.build(c, text=True, releases=rel is not None)
+    linking.build_tokens(c)
+    # The plain form: every request, the prompt fingerprint recomputed per row.
+    c.execute(
+        "CREATE TEMP VIEW plain AS SELECT *, epoch(ts) AS t, "
+        "hash(coalesce(prompt_hash, prompt_text)) AS ph FROM requests"
+    )
+    yield c
+    c.close()
+
+
+def _same(con: Any, fast: str, plain: str) -> int:
+    """Rows of ``fast`` and ``plain`` (same columns, key first) match; returns the count.
+
+    Floating-point sums may differ in the last bit with the order rows are added in.
+    """
+    a = sorted(con.execute(fast).fetchall(), key=lambda r: repr(r[:1]))
+    b = sorted(con.execute(plain).fetchall(), key=lambda r: repr(r[:1]))
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x == pytest.approx(y, rel=1e-12, abs=1e-12)
+    return len(a)
+
+
+def test_prompt_breadth_and_calendar_counts_match_their_definitions(con: Any) -> None:
+    n = _same(
+        con,
+        "SELECT account_id::VARCHAR, n_prompts, n_days, n_hours_of_day FROM features",
+        """
+        SELECT account_id, approx_count_distinct(ph), approx_count_distinct(date_trunc('day', ts)),
+               approx_count_distinct(hour(ts))
+        FROM plain GROUP BY account_id
+        """,
+    )
+    assert n > 10
+
+
+def test_shared_prompt_share_matches_its_definition(con: Any) -> None:
+    _same(
+        con,
+        "SELECT account_id::VARCHAR, shared_prompt_share FROM f_overlap",
+        """
+        WITH senders AS (
+            SELECT ph, count(DISTINCT account_id) AS k FROM plain WHERE ph IS NOT NULL GROUP BY ph
+        )
+        SELECT r.account_id, avg(CASE WHEN s.k > 1 THEN 1.0 ELSE 0.0 END)
+        FROM plain r JOIN senders s USING (ph) GROUP BY r.account_id
+        """,
+    )
+    shared = con.execute("SELECT max(shared_prompt_share) FROM f_overlap").fetchall()[0][0]
+    assert shared > 0  # the world has accounts asking the same things
+
+
+def test_release_replay_matches_its_definition(con: Any) -> None:
+    n = _same(
+        con,
+        "SELECT account_id::VARCHAR, n_new, pivot_delay_h, replay_new, repeat_old, n_all FROM f_life",
+        """
+        WITH x AS (
+            SELECT r.account_id, r.ph, r.ts, rel.released_at,
+                   rel.model IS NOT NULL AND r.ts >= rel.released_at AS is_new
+            FROM plain r LEFT JOIN rel ON r.model = rel.model
+        ), y AS (
+            SELECT x.*, min(x.ts) OVER (PARTITION BY x.account_id, x.ph) AS first_seen
+            FROM x WHERE x.account_id IN (SELECT account_id FROM x WHERE is_new)
+        )
+        SELECT account_id, count(*) FILTER (WHERE is_new),
+               min(epoch(ts) - epoch(released_at)) FILTER (WHERE is_new) / 3600.0,
+               avg(CASE WHEN first_seen < released_at THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_new),
+               coalesce(avg(CASE WHEN ts > first_seen THEN 1.0 ELSE 0.0 END)
+                   FILTER (WHERE NOT is_new), 0.0),
+               count(*)
+        FROM y GROUP BY account_id
+        """,
+    )
+    assert n > 0  # the world has accounts moving to a new model
+
+
+def test_rate_profile_matches_its_definition(con: Any) -> None:
+    n = _same(
+        con,
+        "SELECT account_id::VARCHAR, peak_minute, p90_minute, peak_day, mean_day, day_cv FROM f_rate",
+        """
+        WITH m AS (SELECT account_id, floor(t / 60) AS minute, count(*) AS c FROM plain GROUP BY ALL),
+        d AS (SELECT account_id, floor(t / 86400) AS day, count(*) AS c FROM plain GROUP BY ALL),
+        dm AS (
+            SELECT account_id, max(c) AS peak_day, avg(c) AS mean_day,
+                   stddev_pop(c) / greatest(avg(c), 1) AS day_cv
+            FROM d GROUP BY account_id
+        )
+        SELECT m.account_id, max(m.c), quantile_cont(m.c, 0.9), any_value(dm.peak_day),
+               any_value(dm.mean_day), any_value(dm.day_cv)
+        FROM m JOIN dm USING (account_id) GROUP BY m.account_id
+        """,
+    )
+    assert n > 10
+
+
+def test_source_ip_tokens_match_their_definition(con: Any) -> None:
+    n = _same(
+        con,
+        "SELECT account_id || ' ' || tok FROM tokens WHERE kind = 'src_ip'",
+        """
+        WITH raw AS (
+            SELECT account_id, src_ip AS tok FROM (
+                SELECT account_id, src_ip, count(*) AS c,
+                       sum(count(*)) OVER (PARTITION BY account_id) AS tot
+                FROM plain WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
+            ) WHERE c >= 0.3 * tot
+        ), deg AS (SELECT tok, count(DISTINCT account_id) AS deg FROM raw GROUP BY tok)
+        SELECT DISTINCT raw.account_id || ' ' || raw.tok FROM raw JOIN deg USING (tok) WHERE deg >= 2
+        """,
+    )
+    assert n > 0  # the world has accounts sharing a source address
