@@ -107,7 +107,7 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
     # engine would read and group the requests once for each use of the token list.
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE acct_ip AS
+        CREATE OR REPLACE TEMP TABLE acct_main_ip AS
         SELECT account_id, src_ip FROM (
             SELECT account_id, src_ip, count(*) AS c, sum(count(*)) OVER (PARTITION BY account_id) AS tot
             FROM rqw WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
@@ -148,7 +148,7 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
             SELECT account_id, 'activation', strftime(first_ts, '%Y-%m-%dT%H')
             FROM f_base, start WHERE first_ts >= start.t0 + INTERVAL 1 DAY
             UNION ALL
-            SELECT account_id, 'src_ip', src_ip FROM acct_ip
+            SELECT account_id, 'src_ip', src_ip FROM acct_main_ip
             UNION ALL
             -- fleet: traffic spread over the same few servers. One address may carry too little
             -- of it to count above; the same set of several data-centre addresses is rarer than
