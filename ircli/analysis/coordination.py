@@ -50,6 +50,15 @@ def shared_templates(con: duckdb.DuckDBPyConnection) -> None:
 def build(con: duckdb.DuckDBPyConnection) -> None:
     """``f_cluster(root, ...)``: synchronisation, sharding and shared-template measures."""
     shared_templates(con)
+    # Cluster members keyed like the request table, so joining every request to its
+    # cluster compares small keys instead of converting each request's key to text
+    # (an account with no requests has no key and no request rows to join).
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE members AS
+        SELECT TRY_CAST(account_id AS acct_key) AS account_id, root FROM clusters
+        """
+    )
     # Synchronisation: per active account-hour, how many other members are active in that
     # same hour, against what their activity spread over the cluster's span would give.
     con.execute(
@@ -57,7 +66,7 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE f_sync AS
         WITH ah AS (
             SELECT DISTINCT c.root, r.account_id, floor(r.t / 3600) AS h
-            FROM rq r JOIN clusters c USING (account_id)
+            FROM rq r JOIN members c USING (account_id)
         ), hk AS (SELECT root, h, count(*) AS k FROM ah GROUP BY ALL),
         span AS (
             SELECT root, max(h) - min(h) + 1 AS span, count(DISTINCT account_id) AS m,
@@ -94,7 +103,7 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         ), pp AS (
             -- acct_ph has one row per account and prompt: counting rows counts senders
             SELECT c.root, r.ph, count(r.account_id) AS senders
-            FROM acct_ph r JOIN clusters c USING (account_id) WHERE r.ph IS NOT NULL GROUP BY ALL
+            FROM acct_ph r JOIN members c USING (account_id) WHERE r.ph IS NOT NULL GROUP BY ALL
         ), dup AS (
             SELECT root, avg(CASE WHEN senders > 1 THEN 1.0 ELSE 0.0 END) AS dup_share
             FROM pp GROUP BY root
