@@ -157,7 +157,7 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
                 SELECT account_id, src_ip, count(*) AS c,
                        sum(count(*)) OVER (PARTITION BY account_id) AS tot,
                        count(*) OVER (PARTITION BY account_id) AS k
-                FROM rq WHERE src_ip IS NOT NULL AND asn_type = 'hosting'
+                FROM rqw WHERE src_ip IS NOT NULL AND asn_type = 'hosting'
                 GROUP BY account_id, src_ip
             ) WHERE c >= 0.02 * tot AND k BETWEEN 2 AND 16
             GROUP BY account_id HAVING count(*) >= 2
