@@ -27,12 +27,26 @@ _SQL_TYPES = {
 Source = Path | str | list[Path] | Any  # a file path, several Parquet files, or an Arrow table
 
 
+def spill_directory() -> Path:
+    """The folder DuckDB spills to (``$TMPDIR/ircli-duckdb-UID``, private to the user)."""
+    import os
+    import tempfile
+
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    folder = Path(tempfile.gettempdir()) / f"ircli-duckdb-{uid}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
 def connect(memory_limit: str = "3GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection sized for analysis (spills to a temp dir past the limit)."""
     import duckdb
 
     con = duckdb.connect(":memory:")
     con.execute(f"SET memory_limit = '{memory_limit}'")
+    # Spill past the limit into a private folder of the system's temp dir, not into a
+    # `.tmp` folder of whatever directory the responder happens to run ircli from.
+    con.execute("SET temp_directory = ?", [str(spill_directory())])
     con.execute("SET preserve_insertion_order = false")
     # Days and hours are UTC days and hours, whatever the machine's zone is.
     con.execute("SET TimeZone = 'UTC'")

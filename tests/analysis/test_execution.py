@@ -9,6 +9,7 @@ reads, and requires the same numbers: speed must never change a verdict.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,3 +141,21 @@ def test_source_ip_tokens_match_their_definition(con: Any) -> None:
         """,
     )
     assert n > 0  # the world has accounts sharing a source address
+
+
+def test_spills_go_to_a_private_temp_folder_not_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ircli.analysis import tables
+
+    monkeypatch.chdir(tmp_path)
+    con = tables.connect("40MB", threads=1)
+    spill = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    assert spill is not None and spill[0] == str(tables.spill_directory())
+    assert (tables.spill_directory().stat().st_mode & 0o077) == 0
+    # Large enough to spill under a 40 MB limit (DuckDB's default would be ./.tmp).
+    con.execute(
+        "SELECT count(*) FROM (SELECT range % 7919 AS k, md5(range::VARCHAR) AS v "
+        "FROM range(3000000) ORDER BY v)"
+    ).fetchall()
+    assert not (tmp_path / ".tmp").exists()
