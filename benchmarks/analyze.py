@@ -117,10 +117,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     folders = list(args.folders)
+    if not folders and not args.preset:
+        args.preset = ["small"]  # `make bench`: a world generated on the spot
     for preset in args.preset:
         out = Path(tempfile.mkdtemp(prefix=f"ircli-bench-{preset}-"))
         subprocess.run(
             [
+                sys.executable,
+                "-m",
                 "ircli",
                 "demo",
                 "generate",
@@ -134,8 +138,6 @@ def main() -> None:
             check=True,
         )
         folders.append(out)
-    if not folders:
-        folders.append(Path("demo-world"))
     for folder in folders:
         run(folder)
 
