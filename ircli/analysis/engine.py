@@ -22,6 +22,7 @@ class AnalysisResult:
     clusters: list[dict[str, Any]]
     summary: dict[str, Any]
     indicators: list[dict[str, str]] = field(default_factory=list)
+    peers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON form."""
@@ -31,6 +32,7 @@ class AnalysisResult:
             "clusters": self.clusters,
             "summary": self.summary,
             "indicators": self.indicators,
+            "peers": self.peers,
         }
 
 
@@ -83,7 +85,9 @@ def _judge_all(
     *,
     has_text: bool,
 ) -> AnalysisResult:
-    cols = ["account_id", "root"] + [f"{n}_{k}" for n in names for k in ("v", "s", "p")]
+    cols = ["account_id", "root", "peer_group"] + [
+        f"{n}_{k}" for n in names for k in ("v", "s", "p")
+    ]
     table = con.sql(f"SELECT {', '.join(cols)} FROM ind ORDER BY account_id").to_arrow_table()
     data = table.to_pydict()
     n_rows = table.num_rows
@@ -149,6 +153,7 @@ def _judge_all(
             "reasons": reasons(j, strengths, values, pcts, has_text=has_text),
             "families": {k: round(v, 3) for k, v in j.families.items()},
             "requests": int(request_counts.get(acc, 0)),
+            "peer_group": data["peer_group"][i],
         }
         # Every measured indicator for accounts that need attention; for clear ones only
         # those that fired at all, which keeps the result small at hundreds of thousands.
@@ -201,7 +206,23 @@ def _judge_all(
         {"name": ind.name, "family": ind.family, "definition": ind.definition}
         for ind in indicators.CATALOGUE
     ]
-    return AnalysisResult(accounts_out, clusters_out, summary, catalogue)
+    return AnalysisResult(accounts_out, clusters_out, summary, catalogue, _peer_medians(con, names))
+
+
+def _peer_medians(con: Any, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Per peer group, its size and each indicator's median: what a responder weighs an
+    account's own value against (the percentile alone does not say how far off it is)."""
+    medians = ", ".join(f"median({n}_v)::DOUBLE" for n in names)
+    out: dict[str, dict[str, Any]] = {}
+    for row in con.execute(
+        f"SELECT peer_group, count(*), {medians} FROM ind GROUP BY 1"
+    ).fetchall():
+        group, size, values = row[0], row[1], row[2:]
+        out[str(group)] = {
+            "accounts": int(size),
+            "median": {n: _num(v) for n, v in zip(names, values, strict=True) if v is not None},
+        }
+    return dict(sorted(out.items()))
 
 
 def _median(xs: list[float]) -> float:

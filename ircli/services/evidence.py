@@ -316,3 +316,60 @@ def format_window(item: EvidenceItem) -> str:
     """The query's time window as one short string."""
     q = item.query
     return f"{(q.get('since') or '…')[:19]} → {(q.get('until') or '…')[:19]}"
+
+
+# -- sample prompts ----------------------------------------------------------------------
+
+PROMPT_CHARS = 600
+"""How much of one prompt a sample keeps: enough to read its template and payload."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSample:
+    """A prompt an account sent, how often, when first, with which model and client."""
+
+    text: str
+    count: int
+    first_seen: str
+    model: str
+    user_agent: str
+
+
+def sample_prompts(
+    ws: Workspace, incident: str, account: str, *, limit: int = 5
+) -> tuple[list[PromptSample], str]:
+    """Up to ``limit`` distinct prompts ``account`` sent, most repeated first, read from
+    the incident's requests evidence; and a note when there are none to show (no
+    requests evidence, or prompt text withheld). The texts are attacker-controlled."""
+    import duckdb
+
+    paths = [
+        str(evidence_file(ws, item, "parquet"))
+        for item in list_evidence(ws, incident)
+        if item.status == "complete" and item.table == "requests" and "parquet" in item.files
+    ]
+    paths = [p for p in paths if Path(p).is_file()]
+    if not paths:
+        return [], "no requests evidence in this incident"
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        rows = con.execute(
+            """
+            SELECT left(prompt_text, ?) AS text, count(*) AS n, min(ts)::VARCHAR AS first,
+                   any_value(model) AS model, any_value(user_agent) AS ua
+            FROM read_parquet(?, union_by_name = true)
+            WHERE account_id = ? AND prompt_text IS NOT NULL
+            GROUP BY prompt_text
+            ORDER BY n DESC, first, text
+            LIMIT ?
+            """,
+            [PROMPT_CHARS, paths, account, limit],
+        ).fetchall()
+    finally:
+        con.close()
+    samples = [
+        PromptSample(str(text), int(n), str(first or "")[:19], str(model or ""), str(ua or ""))
+        for text, n, first, model, ua in rows
+    ]
+    note = "" if samples else "no prompt text for this account in the evidence (withheld or absent)"
+    return samples, note

@@ -26,3 +26,19 @@ __all__ = ["medallion", "scim_process"]
 def app_for(ws: Workspace) -> Callable[..., IrcliApp]:
     """``app_for(incident=..., live=...)`` → the app on the test's store."""
     return lambda **kwargs: make_app(ws, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def world_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The archetype world as Parquet evidence files (written once per session)."""
+    from tests.tui.analysed import write_world
+
+    return write_world(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture
+def analysed(ws: Workspace, world_files: dict[str, Path]) -> str:
+    """An incident with the archetype world as evidence, analysed through the services."""
+    from tests.tui.analysed import analysed_incident
+
+    return analysed_incident(ws, world_files)

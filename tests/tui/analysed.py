@@ -1,0 +1,90 @@
+"""An incident analysed through the services, for the TUI's analysis tabs.
+
+The analysis tests' hand-built world (every archetype, a few accounts each) is written to
+Parquet once per session; each test copies it into its own store as evidence and runs
+the real :func:`ircli.services.analysis.analyze_incident` on it (about a second), so the
+tabs show what the analysis really produces. ``hostile`` adds an account whose id and
+prompts carry terminal and markup payloads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from ircli.services.analysis import analyze_incident
+from ircli.services.incidents import open_incident
+from ircli.services.workspace import Workspace
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "analysis"))
+
+import archetypes
+from world import T0
+
+
+def write_world(folder: Path, *, hostile: list[str] | None = None) -> dict[str, Path]:
+    """The archetype world as Parquet files in ``folder`` (plus a hostile account)."""
+    world = archetypes.build()
+    if hostile:
+        account = world.account(f"acct {hostile[0]}", "background")
+        for i, payload in enumerate(hostile * 2):
+            world.request(
+                account,
+                T0 + timedelta(hours=i),
+                f"P {payload}",
+                user_agent=f"UA {payload}",
+            )
+    req, acc, rel = world.tables()
+    out = {}
+    for name, table in (("requests", req), ("accounts", acc), ("releases", rel)):
+        out[name] = folder / f"{name}.parquet"
+        pq.write_table(table, out[name])
+    return out
+
+
+def add_evidence(ws: Workspace, incident: str, table: str, path: Path) -> None:
+    """Put a Parquet file into the store the way a finished pull leaves it."""
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    rel = Path("evidence") / sha[:2] / f"{sha}.parquet"
+    dest = ws.store.files_dir / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(data)
+    rows = pq.ParquetFile(path).metadata.num_rows
+    ws.store.append(
+        incident,
+        "evidence.added",
+        {
+            "evidence_id": f"EV-{table[:3].upper()}{sha[:6]}",
+            "source": "lab-logs",
+            "source_type": "file",
+            "table": table,
+            "query": {"table": table, "accounts": [], "since": None, "until": None},
+            "request": {"path": f"exports/{table}.parquet"},
+            "records": rows,
+            "quarantined": 2 if table == "requests" else 0,
+            "out_of_scope": 0,
+            "pages": 1,
+            "files": {"parquet": {"sha256": sha, "bytes": len(data), "path": str(rel)}},
+        },
+        ws.actor,
+    )
+
+
+def analysed_incident(ws: Workspace, files: dict[str, Path]) -> str:
+    """A new incident holding ``files`` as evidence, analysed; returns its id."""
+    incident = open_incident(
+        ws,
+        title="CoT harvesting through a hydra cluster of trial accounts",
+        severity="sev2",
+        tlp="AMBER",
+        subjects=["hydra-0", "hydra-1"],
+    ).id
+    for table in ("requests", "accounts", "releases"):
+        add_evidence(ws, incident, table, files[table])
+    analyze_incident(ws, incident)
+    return incident
