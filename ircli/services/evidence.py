@@ -156,22 +156,24 @@ def _moment(value: datetime | str | None, what: str) -> datetime | None:
 
 
 def _item_from_added(event: Event) -> EvidenceItem:
+    # Read tolerantly: other tools (and older versions) write leaner payloads, and a
+    # reader must not fail on them.
     p = event.payload
     return EvidenceItem(
-        id=p["evidence_id"],
+        id=str(p.get("evidence_id", "?")),
         incident=event.incident,
-        source=p["source"],
-        source_type=p["source_type"],
-        table=p["table"],
-        query=p["query"],
-        request=p.get("request", {}),
+        source=str(p.get("source", "?")),
+        source_type=str(p.get("source_type", "?")),
+        table=str(p.get("table", "?")),
+        query=dict(p.get("query") or {}),
+        request=dict(p.get("request") or {}),
         actor=event.actor,
         ts=event.ts,
-        records=int(p["records"]),
-        quarantined=int(p["quarantined"]),
-        out_of_scope=int(p.get("out_of_scope", 0)),
-        pages=int(p.get("pages", 0)),
-        files=p["files"],
+        records=int(p.get("records") or 0),
+        quarantined=int(p.get("quarantined") or 0),
+        out_of_scope=int(p.get("out_of_scope") or 0),
+        pages=int(p.get("pages") or 0),
+        files=dict(p.get("files") or {}),
         seq=event.seq,
     )
 

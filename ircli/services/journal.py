@@ -58,7 +58,7 @@ SECTIONS: tuple[Section, ...] = (
         "accounts",
         "Accounts",
         ("subjects.", "account.", "analysis.account"),
-        "No account findings yet. Analysis results per account are listed here.",
+        "No account events yet. Accounts added to the incident are journaled here.",
     ),
     Section(
         "clusters",

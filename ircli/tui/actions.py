@@ -18,7 +18,11 @@ from textual.binding import Binding, BindingType
 
 from ircli.errors import ConfigError
 
-SCOPES = ("app", "home", "incident", "timeline")
+SCOPES = ("app", "home", "incident", "timeline", "accounts", "clusters", "account", "cluster")
+
+WITHIN: dict[str, tuple[str, ...]] = {"incident": ("timeline", "accounts", "clusters")}
+"""Scopes of widgets inside a screen: their actions are offered on that screen too."""
+PARENT = {child: screen for screen, children in WITHIN.items() for child in children}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,91 @@ ACTIONS: tuple[Action, ...] = (
         "incident",
         footer=False,
     ),
+    # The Accounts tab's findings table (keys apply while it has focus).
+    Action(
+        "accounts.open",
+        "enter",
+        "open_account",
+        "Open account",
+        "Open the highlighted account: reasons, peers, cluster, sample prompts",
+        "accounts",
+    ),
+    Action(
+        "accounts.sort",
+        "o",
+        "sort_next",
+        "Sort",
+        "Sort accounts by the next column (or click a column header)",
+        "accounts",
+    ),
+    Action(
+        "accounts.reverse",
+        "O",
+        "sort_reverse",
+        "Reverse sort",
+        "Reverse the accounts' sort order",
+        "accounts",
+        footer=False,
+    ),
+    Action(
+        "accounts.verdict",
+        "w",
+        "cycle_verdict",
+        "Verdict filter",
+        "Show accounts of one verdict: all, alert, watch, policy, clear",
+        "accounts",
+    ),
+    Action(
+        "accounts.cluster",
+        "f",
+        "filter_cluster",
+        "Cluster filter",
+        "Show accounts of one cluster (id prefix; - for accounts in no cluster)",
+        "accounts",
+    ),
+    Action(
+        "accounts.clear",
+        "x",
+        "clear_filters",
+        "Clear filters",
+        "Show every account again",
+        "accounts",
+        footer=False,
+    ),
+    Action(
+        "clusters.open",
+        "enter",
+        "open_cluster",
+        "Open cluster",
+        "Show the highlighted cluster's evidence and members",
+        "clusters",
+    ),
+    Action("account.back", "escape", "back", "Back", "Back to the incident", "account"),
+    Action(
+        "account.cluster",
+        "c",
+        "open_cluster",
+        "Cluster",
+        "Show this account's cluster: evidence and members",
+        "account",
+    ),
+    Action(
+        "account.open",
+        "enter",
+        "open_mate",
+        "Open mate",
+        "Open the highlighted cluster-mate",
+        "account",
+    ),
+    Action("cluster.back", "escape", "back", "Back", "Back to where you came from", "cluster"),
+    Action(
+        "cluster.open",
+        "enter",
+        "open_member",
+        "Open account",
+        "Open the highlighted member account",
+        "cluster",
+    ),
     Action("timeline.down", "down,j", "cursor(1)", "Down", "Next event", "timeline", False, False),
     Action("timeline.up", "up,k", "cursor(-1)", "Up", "Previous event", "timeline", False, False),
     Action("timeline.page_down", "pagedown", "page(1)", "Page down", "", "timeline", False, False),
@@ -171,9 +260,16 @@ def bindings(scope: str) -> list[BindingType]:
     return [action.binding() for action in ACTIONS if action.scope == scope]
 
 
+def scopes_of(scope: str) -> tuple[str, ...]:
+    """The scopes whose actions apply on a screen of ``scope``: app-wide, its own, and
+    those of the widgets inside it."""
+    return ("app", scope, *WITHIN.get(scope, ()))
+
+
 def palette_actions(scope: str) -> list[Action]:
     """What the command palette offers on a screen of ``scope`` (plus app-wide actions)."""
-    return [a for a in ACTIONS if a.palette and a.scope in ("app", scope)]
+    scopes = scopes_of(scope)
+    return [a for a in ACTIONS if a.palette and a.scope in scopes]
 
 
 def keys_of(action: Action, keymap: Mapping[str, str]) -> str:
@@ -273,3 +369,16 @@ def _check_clashes(keymap: Mapping[str, str]) -> None:
                         hint="give one of them another key in [tui.keys]",
                     )
                 taken[(scope, key)] = action.id
+    # A widget's key would hide its screen's action of the same key while it has focus
+    # (siblings such as two tabs' tables may share keys: only one has focus).
+    for action in ACTIONS:
+        parent = PARENT.get(action.scope)
+        if parent is None:
+            continue
+        for key in keymap.get(action.id, action.key).split(","):
+            other = taken.get((parent, key.strip()))
+            if other is not None:
+                raise ConfigError(
+                    f"tui.keys: {key.strip()!r} is bound to both {other!r} and {action.id!r}",
+                    hint="give one of them another key in [tui.keys]",
+                )

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
-from ircli.tui.actions import ACTIONS, keys_of
+from ircli.tui.actions import ACTIONS, keys_of, scopes_of
 from ircli.tui.plain import plain
 
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
@@ -63,7 +63,7 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Key", "Id", "Action")
-        scopes = {"app", self._scope} | ({"timeline"} if self._scope == "incident" else set())
+        scopes = scopes_of(self._scope)
         for action in ACTIONS:
             if action.scope in scopes:
                 table.add_row(

@@ -20,7 +20,11 @@ from ircli.services.journal import (
     TimelineEntry,
 )
 from ircli.services.step_states import StepView
+from ircli.tui.accounts import AccountsPane
 from ircli.tui.actions import bindings
+from ircli.tui.clusters import ClustersPane
+from ircli.tui.evidence_tab import EvidencePane
+from ircli.tui.findings import EvidenceListed, FindingsLoaded, read_evidence, read_findings
 from ircli.tui.messages import JournalChanged, JournalRead, NoteAdded, Verified
 from ircli.tui.plain import plain, plain_block, when
 from ircli.tui.step_card import StepActions, StepCard
@@ -89,12 +93,7 @@ class IncidentScreen(StepActions, Screen[None]):
                     yield Static("", id="empty-notes", classes="empty")
                 for section in SECTIONS:
                     with TabPane(section.title, id=f"tab-{section.key}"):
-                        if section.key == "accounts":
-                            yield Static(
-                                Text("Subject accounts", style="bold"), classes="pane-title"
-                            )
-                            yield _table("subjects", ("Account", "Added", "By", "Seq"))
-                            yield Static(Text("Findings", style="bold"), classes="pane-title")
+                        yield from self._analysis_pane(section.key)
                         yield _table(f"section-{section.key}", EVENT_COLUMNS)
                         yield Static(
                             Text(section.empty), id=f"empty-{section.key}", classes="empty"
@@ -104,6 +103,34 @@ class IncidentScreen(StepActions, Screen[None]):
                     yield TimelineView(id="timeline")
                     yield Static("", id="timeline-status")
         yield Footer()
+
+    def _analysis_pane(self, key: str) -> ComposeResult:
+        """What a tab shows above its journal events (the Evidence, Accounts and Clusters
+        tabs lead with what the evidence and the analysis say)."""
+        panes = {"evidence": EvidencePane, "accounts": AccountsPane, "clusters": ClustersPane}
+        if key in panes:
+            yield panes[key](self.incident_id, id=f"{key}-pane")
+        if key == "accounts":
+            yield Static(Text("Subject accounts", style="bold"), classes="pane-title")
+            yield _table("subjects", ("Account", "Added", "By", "Seq"))
+        if key in panes:
+            yield Static(Text("Journal", style="bold"), classes="pane-title")
+
+    def on_findings_loaded(self, message: FindingsLoaded) -> None:
+        if message.incident == self.incident_id:
+            self.query_one(AccountsPane).show(message.findings)
+            self.query_one(ClustersPane).show(message.findings)
+
+    def on_evidence_listed(self, message: EvidenceListed) -> None:
+        if message.incident == self.incident_id:
+            self.query_one(EvidencePane).show(message.items)
+
+    def _reread_analysis(self, delta: JournalDelta, full: bool) -> None:
+        """Re-read the evidence items or the findings when the journal says they changed."""
+        if full or any(e.type.startswith("evidence.") for e in delta.sections["evidence"]):
+            read_evidence(self.app, self, self.incident_id)
+        if full or any(e.type == "analysis.completed" for e in delta.sections["clusters"]):
+            read_findings(self.app, self, self.incident_id)
 
     def on_mount(self) -> None:
         # A text status rather than the animated loading indicator: its 60 frames a second
@@ -152,6 +179,7 @@ class IncidentScreen(StepActions, Screen[None]):
         self._show_facts(delta.incident)
         self._show_steps(delta.steps)
         self._add_timeline(delta, full, message.last)
+        self._reread_analysis(delta, full)
         if message.last:
             self._flush_tables()
             self.query_one(StepCard).reload()
@@ -309,7 +337,9 @@ class IncidentScreen(StepActions, Screen[None]):
         self.query_one(TabbedContent).active = f"tab-{name}"
         target = {
             "overview": "#notes",
-            "accounts": "#subjects",
+            "evidence": "#evidence-items",
+            "accounts": "#findings" if self.query_one(AccountsPane).findings else "#subjects",
+            "clusters": "#cluster-table",
             "timeline": "#timeline",
         }.get(name, f"#section-{name}")
         self.query_one(target).focus()

@@ -1,0 +1,103 @@
+"""What the analysis tabs share: the workers that read findings and evidence, the small
+messages they post, and how a verdict or a number looks in a cell.
+
+Workers run on the app (its one ``Worker.StateChanged`` handler reports failures) and
+each builds its own workspace, like those of :mod:`ircli.tui.jobs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.message import Message
+from textual.message_pump import MessagePump
+from textual.worker import get_current_worker
+
+from ircli.services.evidence import EvidenceItem, list_evidence
+from ircli.services.findings import AccountDetail, Findings, account_detail, incident_findings
+from ircli.tui.plain import plain
+
+if TYPE_CHECKING:
+    from ircli.tui.jobs import Jobs
+
+VERDICT_STYLES = {"alert": "bold red", "watch": "yellow", "policy": "magenta", "clear": "dim"}
+ROW_LIMIT = 2_000
+"""Rows an analysis table holds at once; the rest wait behind a filter (24k rows would
+cost seconds to build and say nothing a sort or filter cannot)."""
+
+
+@dataclass
+class FindingsLoaded(Message):
+    """The incident's latest analysis was read (``findings`` is ``None`` before any)."""
+
+    incident: str
+    findings: Findings | None
+
+
+@dataclass
+class AccountRead(Message):
+    """One account's drill-down was read."""
+
+    detail: AccountDetail
+
+
+@dataclass
+class EvidenceListed(Message):
+    """The incident's evidence items were read."""
+
+    incident: str
+    items: list[EvidenceItem]
+
+
+def _run(app: Jobs, group: str, job: Callable[[], Message | None], target: MessagePump) -> None:
+    def work() -> None:
+        worker = get_current_worker()
+        message = job()
+        if message is not None and not worker.is_cancelled:
+            target.post_message(message)
+
+    app.run_worker(work, thread=True, group=group, exclusive=True, exit_on_error=False)
+
+
+def read_findings(app: Jobs, target: MessagePump, incident: str) -> None:
+    """Read the incident's findings in a worker; ``target`` gets :class:`FindingsLoaded`."""
+
+    def job() -> Message:
+        with app.thread_workspace() as ws:
+            return FindingsLoaded(incident, incident_findings(ws, incident))
+
+    _run(app, f"findings-{id(target)}", job, target)
+
+
+def read_account(app: Jobs, target: MessagePump, findings: Findings, account: str) -> None:
+    """Read one account's drill-down (it reads prompts from the evidence) in a worker."""
+
+    def job() -> Message:
+        with app.thread_workspace() as ws:
+            return AccountRead(account_detail(ws, findings, account))
+
+    _run(app, f"account-{id(target)}", job, target)
+
+
+def read_evidence(app: Jobs, target: MessagePump, incident: str) -> None:
+    """List the incident's evidence items in a worker."""
+
+    def job() -> Message:
+        with app.thread_workspace() as ws:
+            return EvidenceListed(incident, list_evidence(ws, incident))
+
+    _run(app, f"evidence-{id(target)}", job, target)
+
+
+def verdict_cell(verdict: str) -> Text:
+    """A verdict, coloured by how much attention it needs."""
+    return plain(verdict, style=VERDICT_STYLES.get(verdict, ""))
+
+
+def number_cell(value: float | int | None, fmt: str = "{:.2f}") -> Text:
+    """A right-aligned number (blank when there is none)."""
+    text = "—" if value is None else fmt.format(value)
+    return Text(text, justify="right", no_wrap=True)
