@@ -124,7 +124,15 @@ class AccountScreen(Screen[None]):
                 out.append_text(plain(edge.reason, limit=200))
                 out.append(f" (weight {edge.weight:.2f})", style="dim")
             more = detail.mates_total - len(detail.mates)
-            out.append("\nCluster-mates" + (f" (first {len(detail.mates)}, {more:,} more; c shows all):" if more else " (c shows the cluster):"), style="dim")
+            out.append(
+                "\nCluster-mates"
+                + (
+                    f" (first {len(detail.mates)}, {more:,} more; c shows all):"
+                    if more
+                    else " (c shows the cluster):"
+                ),
+                style="dim",
+            )
         self.query_one("#account-cluster", Static).update(out)
         mates = self.query_one("#mates", DataTable)
         mates.clear()

@@ -119,7 +119,9 @@ class AccountsPane(Vertical):
             mark = ""
             if key == self.sort_key:
                 mark = " ▼" if self.descending else " ▲"
-            table.add_column(Text(label + mark, style="bold"), key=key, width=width or None)
+            # Room for the sort mark, so the header never hides which column sorts.
+            room = max(width, len(label) + 2) if width else None
+            table.add_column(Text(label + mark, style="bold"), key=key, width=room)
         table.add_rows((_row(r) for r in self.shown[:ROW_LIMIT]))
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
@@ -169,7 +171,7 @@ class AccountsPane(Vertical):
         if verdict is not None:
             self.verdict = verdict or None
             select = self.query_one("#verdict-filter", Select)
-            value = self.verdict if self.verdict else Select.BLANK
+            value = self.verdict if self.verdict else Select.NULL
             if select.value != value:
                 with select.prevent(Select.Changed):
                     select.value = value

@@ -45,7 +45,9 @@ class ClustersPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(plain("reading the analysis…", style="dim"), id="clusters-summary")
-        table: DataTable[Text] = DataTable(id="cluster-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(
+            id="cluster-table", cursor_type="row", zebra_stripes=True
+        )
         yield table
 
     def on_mount(self) -> None:
@@ -71,7 +73,9 @@ class ClustersPane(Vertical):
         clusters = findings.clusters
         line = f"{findings.analysis_id}  {len(clusters):,} clusters"
         alerting = sum(1 for c in clusters if c.verdicts.get("alert", 0) * 2 > c.size)
-        line += f" · {alerting:,} mostly alert · largest {max((c.size for c in clusters), default=0):,}"
+        line += (
+            f" · {alerting:,} mostly alert · largest {max((c.size for c in clusters), default=0):,}"
+        )
         if len(clusters) > ROW_LIMIT:
             line += f" · the {ROW_LIMIT:,} highest-scoring shown"
         if not clusters:
@@ -106,14 +110,19 @@ def _row(cluster: ClusterFinding) -> tuple[Text, ...]:
         number_cell(cluster.score),
         _verdicts(cluster),
         number_cell(cluster.requests, "{:,}"),
-        plain(top + (f" (+{len(cluster.evidence) - 1})" if len(cluster.evidence) > 1 else ""), limit=200),
+        plain(
+            top + (f" (+{len(cluster.evidence) - 1})" if len(cluster.evidence) > 1 else ""),
+            limit=200,
+        ),
     )
 
 
 def _verdicts(cluster: ClusterFinding) -> Text:
     out = Text(no_wrap=True)
     for i, (verdict, n) in enumerate(
-        (v, cluster.verdicts[v]) for v in ("alert", "watch", "policy", "clear") if cluster.verdicts.get(v)
+        (v, cluster.verdicts[v])
+        for v in ("alert", "watch", "policy", "clear")
+        if cluster.verdicts.get(v)
     ):
         out.append(" " if i else "")
         out.append_text(verdict_cell(f"{n} {verdict}"))
@@ -169,7 +178,9 @@ class ClusterScreen(Screen[None]):
                 Text(f"Members ({len(self.members):,}, alert first)", style="bold"),
                 classes="pane-title",
             )
-            members: DataTable[Text] = DataTable(id="members", cursor_type="row", zebra_stripes=True)
+            members: DataTable[Text] = DataTable(
+                id="members", cursor_type="row", zebra_stripes=True
+            )
             members.add_columns(*MEMBER_COLUMNS)
             members.add_rows(
                 (

@@ -33,7 +33,9 @@ class EvidencePane(Vertical):
         self.items: list[EvidenceItem] = []
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Text] = DataTable(id="evidence-items", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(
+            id="evidence-items", cursor_type="row", zebra_stripes=True
+        )
         table.add_columns(*COLUMNS)
         yield table
         yield Static(plain("reading the evidence…", style="dim"), id="evidence-provenance")
@@ -68,23 +70,39 @@ class EvidencePane(Vertical):
         facts: list[tuple[str, object]] = [
             ("Evidence", f"{item.id} ({item.status})"),
             ("Source", f"{item.source} ({item.source_type})"),
-            ("Query", f"table {item.table}, window {format_window(item)}, "
-             + (f"{len(accounts):,} account(s): {', '.join(map(str, accounts[:5]))}"
-                + (" …" if len(accounts) > 5 else "") if accounts else "all accounts")),
+            (
+                "Query",
+                f"table {item.table}, window {format_window(item)}, "
+                + (
+                    f"{len(accounts):,} account(s): {', '.join(map(str, accounts[:5]))}"
+                    + (" …" if len(accounts) > 5 else "")
+                    if accounts
+                    else "all accounts"
+                ),
+            ),
             ("Request", ", ".join(f"{k}={v}" for k, v in sorted(item.request.items())) or "—"),
             ("Pulled", f"by {item.actor} at {when(item.ts)} (journal event {item.seq})"),
-            ("Records", f"{item.records:,} kept · {item.quarantined:,} quarantined · "
-             f"{item.out_of_scope:,} outside the query · {item.pages:,} page(s)"),
+            (
+                "Records",
+                f"{item.records:,} kept · {item.quarantined:,} quarantined · "
+                f"{item.out_of_scope:,} outside the query · {item.pages:,} page(s)",
+            ),
         ]
         facts += [
-            (f"{kind} file", f"sha256 {meta.get('sha256', '')} · {int(meta.get('bytes') or 0):,} bytes")
+            (
+                f"{kind} file",
+                f"sha256 {meta.get('sha256', '')} · {int(meta.get('bytes') or 0):,} bytes",
+            )
             for kind, meta in sorted(item.files.items())
         ]
         for label, value in facts:
             out.append(f"{label:<15} ", style="bold")
             out.append_text(plain(value, limit=400))
             out.append("\n")
-        out.append("ircli evidence show / verify re-check the hashes and list quarantine reasons.", style="dim")
+        out.append(
+            "ircli evidence show / verify re-check the hashes and list quarantine reasons.",
+            style="dim",
+        )
         self.query_one("#evidence-provenance", Static).update(out)
 
 

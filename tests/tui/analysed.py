@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import zlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,27 +24,42 @@ from ircli.services.workspace import Workspace
 sys.path.insert(0, str(Path(__file__).parents[1] / "analysis"))
 
 import archetypes
-from world import T0
+from world import T0, MiniWorld
 
 
 def write_world(folder: Path, *, hostile: list[str] | None = None) -> dict[str, Path]:
-    """The archetype world as Parquet files in ``folder`` (plus a hostile account)."""
+    """The archetype world as Parquet files in ``folder`` (plus one hostile account per payload)."""
     world = archetypes.build()
-    if hostile:
-        account = world.account(f"acct {hostile[0]}", "background")
-        for i, payload in enumerate(hostile * 2):
+    # One account per payload, named by it; each sends one prompt holding every payload
+    # (one line each) from a client whose user agent is its payload.
+    for i, payload in enumerate(hostile or []):
+        account = world.account(f"A {payload}", "background")
+        for hour in range(6):
             world.request(
                 account,
-                T0 + timedelta(hours=i),
-                f"P {payload}",
+                T0 + timedelta(hours=hour, minutes=i),
+                "\n".join(f"P {p}" for p in hostile or []),
                 user_agent=f"UA {payload}",
             )
+    _stable_addresses(world)
     req, acc, rel = world.tables()
     out = {}
     for name, table in (("requests", req), ("accounts", acc), ("releases", rel)):
         out[name] = folder / f"{name}.parquet"
         pq.write_table(table, out[name])
     return out
+
+
+def _stable_addresses(world: MiniWorld) -> None:
+    """The world names default source IPs by Python's per-process string hash; renumber
+    them by a stable one so the evidence (and every hash and id derived from it) is the
+    same in every run, as snapshots need."""
+    for row in world.requests:
+        account = row["account_id"]
+        varying = f"10.{hash(account) % 200}."
+        if row["src_ip"].startswith(varying):
+            stable = f"10.{zlib.crc32(account.encode()) % 200}."
+            row["src_ip"] = stable + row["src_ip"][len(varying) :]
 
 
 def add_evidence(ws: Workspace, incident: str, table: str, path: Path) -> None:

@@ -1,12 +1,18 @@
 """Attacker text is inert everywhere the TUI shows it: titles, account ids, notes,
-descriptions, timeline lines. Each payload must appear literally (made visible by
+descriptions, timeline lines, the findings table and an account's drill-down (its id,
+sample prompts and user agents). Each payload must appear literally (made visible by
 ``inert``) and no escape sequence from it may reach the terminal or the SVG export."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ircli.core.text import inert
 from ircli.services.incidents import add_note, open_incident
 from ircli.services.workspace import Workspace
+from ircli.tui.account_detail import AccountScreen
+from ircli.tui.accounts import AccountsPane
+from tests.tui.analysed import analysed_incident, write_world
 from tests.tui.helpers import make_app, screen_bytes, screen_text, settle
 
 # name -> (payload, sequences from the payload that must never reach the terminal)
@@ -89,3 +95,35 @@ async def test_a_failure_message_with_attacker_text_is_inert(ws: Workspace) -> N
     line = failure_line(ValidationError("bad id '\x1b]52;c;eA==\x07[bold]x'", hint="h\u202e"))
     assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line
     assert "[bold]x" in line and "␛]52;c;eA==␇" in line
+
+
+async def test_payloads_in_findings_and_drill_down_are_inert(ws: Workspace, tmp_path: Path) -> None:
+    """Account ids, prompts and user agents from the evidence reach the Accounts tab and
+    the drill-down literally: ids in the table and the banner, every payload in a sample
+    prompt, and no escape sequence anywhere in what the terminal is sent."""
+    payloads = [payload for payload, _ in PAYLOADS.values()]
+    incident = analysed_incident(ws, write_world(tmp_path, hostile=payloads))
+    app = make_app(ws, incident=incident)
+    async with app.run_test(size=(160, 80)) as pilot:
+        await settle(pilot)
+        await pilot.press("3", "o", "o")  # sort by account: the "A …" ids come first
+        await settle(pilot)
+        pane = app.screen.query_one(AccountsPane)
+        assert pane.sort_key == "account" and pane.shown[0].account.startswith("A ")
+        text = screen_text(app)
+        for payload in payloads:
+            assert f"A {inert(payload)}"[:18] in text, f"{payload!r} id not in the table"
+        _assert_inert(screen_bytes(app), "accounts tab")
+        account = pane.shown[0].account
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen) and app.screen.account == account
+        text = screen_text(app)
+        assert f"Account {inert(account)}" in text
+        for payload in payloads:
+            assert f"P {inert(payload)}" in text, f"{payload!r} not shown in a sample prompt"
+        assert f"UA {inert(account.removeprefix('A '))}"[:40] in text
+        _assert_inert(screen_bytes(app), "drill-down")
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg and "\x07" not in svg
+        _assert_inert(svg, "drill-down (SVG)")
