@@ -122,7 +122,7 @@ class AccountsPane(Vertical):
             # Room for the sort mark, so the header never hides which column sorts.
             room = max(width, len(label) + 2) if width else None
             table.add_column(Text(label + mark, style="bold"), key=key, width=room)
-        table.add_rows((_row(r) for r in self.shown[:ROW_LIMIT]))
+        table.add_rows(_row(r) for r in self.shown[:ROW_LIMIT])
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
         self._status(len(chosen))

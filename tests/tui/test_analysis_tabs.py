@@ -17,8 +17,8 @@ from ircli.services.workspace import Workspace
 from ircli.tui import accounts as accounts_module
 from ircli.tui.account_detail import AccountScreen
 from ircli.tui.accounts import AccountsPane
-from ircli.tui.clusters import ClusterScreen
 from ircli.tui.app import IrcliApp
+from ircli.tui.clusters import ClusterScreen
 from ircli.tui.dialogs import HelpScreen
 from tests.tui.analysed import add_evidence
 from tests.tui.helpers import screen_text, settle
