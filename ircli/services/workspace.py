@@ -7,12 +7,16 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ircli.config import Config, config_as_dict, load_config
 from ircli.core.clock import Clock, system_clock
 from ircli.errors import UsageError
 from ircli.store import Store, default_store_path
+
+if TYPE_CHECKING:
+    # The config model needs pydantic (a fifth of a second to import): it loads when a
+    # workspace is resolved, so the TUI can paint its first frame before that.
+    from ircli.config import Config
 
 _ACTOR_RE = re.compile(r"^[\w.@+-]{1,128}$")
 
@@ -42,6 +46,8 @@ class Workspace:
         Store: ``store`` argument, ``IRCLI_STORE``, config ``store.path``, platform data dir.
         Actor: ``actor`` argument (``--as``), config ``responder``, the OS user.
         """
+        from ircli.config import load_config
+
         config, found = load_config(config_path)
         if store is not None:
             store_path = Path(store).expanduser()
@@ -79,6 +85,8 @@ class Workspace:
 
 def describe(ws: Workspace) -> dict[str, Any]:
     """What ``ircli config show`` prints: config file, store, responder, effective config."""
+    from ircli.config import config_as_dict
+
     return {
         "config_file": str(ws.config_path) if ws.config_path else None,
         "store": str(ws.store_path),

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ircli.services.workspace import Workspace
 
 
-def run(workspace: Workspace, *, incident: str | None = None) -> None:
+def run(workspace: Workspace | Callable[[], Workspace], *, incident: str | None = None) -> None:
     """Open the TUI (on ``incident`` when given) and return when the responder quits.
 
-    The ``[tui]`` config table is validated first, so a bad keymap is one line on
-    stderr rather than a broken screen.
+    Given a function that resolves the workspace, the first frame paints before the
+    configuration is read; a bad config, ``[tui]`` table or incident id then closes the
+    app and is raised here, so the command line reports it as one line on stderr.
     """
-    from ircli.tui.actions import tui_settings
     from ircli.tui.app import IrcliApp
 
-    settings = tui_settings(workspace.config.tui)
-    IrcliApp(workspace, incident=incident, settings=settings).run()
+    app = IrcliApp(workspace, incident=incident)
+    app.run()
+    if app.start_error is not None:
+        raise app.start_error

@@ -3,6 +3,7 @@ the one place worker failures become notifications."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from textual.app import App
@@ -12,10 +13,15 @@ from textual.worker import Worker, WorkerState
 from ircli.core.text import inert
 from ircli.errors import IrcliError
 from ircli.services.workspace import Workspace
-from ircli.tui.actions import Action, TuiSettings, bindings, palette_actions, tui_settings
+from ircli.tui.actions import (
+    Action,
+    TuiSettings,
+    bindings,
+    palette_actions,
+    tui_settings,
+)
 from ircli.tui.dialogs import HelpScreen
 from ircli.tui.home import HomeScreen
-from ircli.tui.incident import IncidentScreen
 from ircli.tui.jobs import Jobs
 from ircli.tui.messages import JournalChanged
 
@@ -58,30 +64,82 @@ class IrcliApp(Jobs):
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Workspace | Callable[[], Workspace],
         *,
         incident: str | None = None,
         live: bool = True,
         settings: TuiSettings | None = None,
     ) -> None:
-        super().__init__(workspace, live=live)
-        self.settings = settings or tui_settings(workspace.config.tui)
+        """``workspace`` may be a function that resolves it (reads the configuration):
+        the app then paints its first frame at once and calls it in a worker, and any
+        error it raises ends the app and is raised again by :func:`ircli.tui.run`."""
+        resolved = workspace if isinstance(workspace, Workspace) else None
+        super().__init__(resolved, live=live)
+        self._resolve: Callable[[], Workspace] | None = (
+            None if isinstance(workspace, Workspace) else workspace
+        )
+        self.settings = settings or (
+            tui_settings(resolved.config.tui) if resolved else TuiSettings({}, "textual-dark")
+        )
         self._start_incident = incident
 
+    @property
+    def start_error(self) -> BaseException | None:
+        """What stopped a deferred start (a bad config, an unknown incident), if anything."""
+        return self._start_error
+
     def on_mount(self) -> None:
+        self.push_screen(HomeScreen())
+        if self._resolve is None:
+            self._begin()
+        else:
+            # After the first frame: the import of the config model would hold the
+            # interpreter while the first frame is being painted.
+            self.call_after_refresh(
+                self.run_worker, self._start, thread=True, group="start", exit_on_error=False
+            )
+
+    def _begin(self) -> None:
         self.theme = self.settings.theme
         self.set_keymap(self.settings.keymap)
-        self.push_screen(HomeScreen())
         if self._start_incident:
             self.open_incident(self._start_incident)
         if self._live:
             self.watch_journal()
+
+    def _start(self) -> None:
+        """Resolve the workspace, the ``[tui]`` settings and the incident asked for, off the
+        UI thread (the configuration model is the slowest import of the start)."""
+        from ircli.services.incidents import resolve_incident_id
+        from ircli.services.journal import sibling
+
+        assert self._resolve is not None
+        try:
+            ws = self._resolve()
+            settings = tui_settings(ws.config.tui)
+            incident = self._start_incident
+            if incident is not None:
+                with sibling(ws) as probe:
+                    incident = resolve_incident_id(probe, incident)
+        except Exception as exc:  # reported by ircli.tui.run, as the CLI reports errors
+            self.workspace_ready(None, exc)
+            self.call_from_thread(self.exit)
+            return
+        self.workspace_ready(sibling(ws), None)
+        self.call_from_thread(self._started, settings, incident)
+
+    def _started(self, settings: TuiSettings, incident: str | None) -> None:
+        self.settings, self._start_incident = settings, incident
+        self._begin()
 
     def on_unmount(self) -> None:
         self.stop_watching()
 
     def open_incident(self, incident: str) -> None:
         """Show an incident's workspace on top of the board."""
+        # Imported here: the workspace and its tabs are not needed for the first frame.
+        from ircli.tui.incident import IncidentScreen
+
         self.push_screen(IncidentScreen(incident))
 
     # -- the one error handler ------------------------------------------------------
@@ -101,7 +159,7 @@ class IrcliApp(Jobs):
     def on_journal_changed(self, message: JournalChanged) -> None:
         # Every screen on the stack may show stale data, not only the top one.
         for screen in self.screen_stack:
-            if isinstance(screen, HomeScreen | IncidentScreen):
+            if getattr(screen, "SCOPE", None) in ("home", "incident"):
                 screen.post_message(JournalChanged(message.version))
 
     # -- app-wide actions -----------------------------------------------------------
@@ -120,6 +178,8 @@ class IrcliApp(Jobs):
     def action_cancel_work(self) -> None:
         """Cancel long-running reads."""
         cancelled = self.workers.cancel_group(self, "journal")
+        from ircli.tui.incident import IncidentScreen
+
         steps = [s for s in self.screen_stack if isinstance(s, IncidentScreen) and s.cancel_step()]
         if cancelled or steps:
             self.notify(f"Cancelled {len(cancelled) + len(steps)} running task(s)", markup=False)

@@ -157,6 +157,8 @@ class HomeScreen(Screen[None]):
         """Ask for the new incident's details, then open it."""
         from ircli.tui.forms import NewIncidentDialog
 
+        if not self.app.started:
+            return  # the configuration (and its defaults) is still being read
         defaults = self.app.template.config.defaults
         dialog = NewIncidentDialog(severity=defaults.severity, tlp=defaults.tlp)
         self.app.push_screen(dialog, self._create)

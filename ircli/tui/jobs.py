@@ -44,20 +44,41 @@ SLICE = 20_000
 class Jobs(App[None]):
     """The worker half of the app: screens ask, workers do the I/O and answer by message."""
 
-    def __init__(self, workspace: Workspace, *, live: bool = True) -> None:
+    def __init__(self, workspace: Workspace | None, *, live: bool = True) -> None:
         super().__init__()
         # A template only: never opened on the UI thread (its connection would be the UI's).
+        # ``None`` until a deferred start has resolved it (see :meth:`workspace_ready`).
         self._template = workspace
+        self._resolved = threading.Event()
+        self._start_error: BaseException | None = None
+        if workspace is not None:
+            self._resolved.set()
         self._live = live
         self._stop = threading.Event()
 
     @property
     def template(self) -> Workspace:
         """The workspace the app was started with (identity, config, store path)."""
+        if self._template is None:
+            raise RuntimeError("the workspace is not resolved yet")
         return self._template
 
+    @property
+    def started(self) -> bool:
+        """Whether the workspace is resolved (store, identity and config known)."""
+        return self._template is not None
+
+    def workspace_ready(self, workspace: Workspace | None, error: BaseException | None) -> None:
+        """Release the workers that wait for the workspace (or let them fail with ``error``)."""
+        self._template, self._start_error = workspace, error
+        self._resolved.set()
+
     def thread_workspace(self) -> Workspace:
-        """A workspace for the calling worker thread only."""
+        """A workspace for the calling worker thread only; a worker that starts before a
+        deferred start has resolved the workspace waits for it here."""
+        self._resolved.wait()
+        if self._template is None:
+            raise self._start_error or RuntimeError("the workspace could not be resolved")
         return sibling(self._template)
 
     @work(thread=True, group="board", exclusive=True, exit_on_error=False)

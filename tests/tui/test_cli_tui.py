@@ -104,7 +104,8 @@ def test_ircli_opens_the_tui_in_a_terminal_and_payloads_stay_inert(ws: Workspace
     assert "\u202e".encode() not in out and "\u200b".encode() not in out
 
     # `ircli` alone, in a terminal, opens the same app on its home screen.
-    code, out = _run_in_terminal([IRCLI, "--store", str(ws.store_path)], wait_for=b"incidents")
+    # The first frame comes before the configuration is read; the board fills after it.
+    code, out = _run_in_terminal([IRCLI, "--store", str(ws.store_path)], wait_for=b"INC-0001")
     assert code == 0 and b"INC-0001" in out
 
 
