@@ -341,8 +341,11 @@ def minimal_evidence(
         SELECT c.root, l.tok, any_value(l.kinds), max(l.weight), list(l.account_id ORDER BY l.account_id)
         FROM links l JOIN clusters c USING (account_id)
         GROUP BY c.root, l.tok
+        ORDER BY c.root, l.tok
         """
     ).fetchall()
+    # Ordered, so that among equally good tokens the same one is chosen on every run (and
+    # the same evidence always gives the same result, hash and analysis id).
     by_root: dict[str, list[tuple[str, list[str], float, list[str]]]] = {}
     for root, tok, kinds, weight, members in rows:
         if len(members) >= 2:

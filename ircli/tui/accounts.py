@@ -136,8 +136,7 @@ class AccountsPane(Vertical):
             text += f" · {matching - ROW_LIMIT:,} more: filter to narrow (w verdict, f cluster)"
         elif matching == 0:
             text = "No account matches the filters (x clears them)."
-        order = "descending" if self.descending else "ascending"
-        text += f" · sorted by {self.sort_key}, {order} (o next column, O reverse)"
+        text += f" · by {self.sort_key} {'▼' if self.descending else '▲'} (o, O)"
         self.query_one("#findings-status", Static).update(Text(text, style="dim"))
 
     # -- sorting -------------------------------------------------------------------

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("Cluster", "Size", "Score", "Verdicts", "Reqs", "Evidence")
 MEMBER_COLUMNS = ("Verdict", "Score", "Account", "Top reason")
-NO_ANALYSIS = "No analysis yet. Linked-account clusters appear here after analysis runs."
+NO_ANALYSIS = "No clusters yet: run the playbook's analysis step, or: ircli analyze {incident}"
 
 
 class ClustersPane(Vertical):
@@ -68,7 +68,7 @@ class ClustersPane(Vertical):
         table.display = findings is not None and bool(findings.clusters)
         self.set_class(table.display, "-filled")
         if findings is None:
-            summary.update(plain(NO_ANALYSIS, style="dim"))
+            summary.update(plain(NO_ANALYSIS.format(incident=self.incident_id), style="dim"))
             return
         clusters = findings.clusters
         line = f"{findings.analysis_id}  {len(clusters):,} clusters"

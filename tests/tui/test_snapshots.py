@@ -181,3 +181,44 @@ def test_confirm_termination_dialog(
     _run_to_contain(ws, approved=True)
     app = make_app(ws, incident="INC-0001")
     assert snap_compare(app, terminal_size=size, run_before=_settled("ctrl+r", "I", "N"))
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("tab", ["evidence", "accounts", "clusters"])
+def test_analysed_tab(
+    ws: Workspace, analysed: str, snap_compare: Any, tab: str, size: tuple[int, int]
+) -> None:
+    app = make_app(ws, incident=analysed)
+    key = str(TABS.index(tab) + 1)
+    assert snap_compare(app, terminal_size=size, run_before=_settled(key))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_account_drill_down(
+    ws: Workspace, analysed: str, snap_compare: Any, size: tuple[int, int]
+) -> None:
+    from ircli.services.findings import incident_findings
+    from ircli.tui.accounts import AccountsPane
+
+    found = incident_findings(ws, analysed)
+    assert found is not None
+    cluster = found.account("hydra-0").cluster or ""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _settled("3")(pilot)
+        pane = pilot.app.screen.query_one(AccountsPane)
+        pane.filter_by(cluster=cluster)
+        pane.sort_by("account", descending=False)
+        pane.query_one("#findings").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+
+    app = make_app(ws, incident=analysed)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_cluster_drill_down(
+    ws: Workspace, analysed: str, snap_compare: Any, size: tuple[int, int]
+) -> None:
+    app = make_app(ws, incident=analysed)
+    assert snap_compare(app, terminal_size=size, run_before=_settled("4", "enter"))
