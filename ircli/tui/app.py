@@ -8,6 +8,7 @@ from functools import partial
 
 from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
 from ircli.core.text import inert
@@ -33,8 +34,23 @@ class ActionCommands(Provider):
         return palette_actions(getattr(self.screen, "SCOPE", "app"))
 
     def _run(self, action: Action) -> None:
-        target = self.app if action.scope == "app" else self.screen
-        self.app.call_later(self.app.run_action, action.action, target)
+        self.app.call_later(self.app.run_action, action.action, self._target(action))
+
+    def _target(self, action: Action) -> DOMNode:
+        """Who runs ``action``: the app, the screen, or the widget of its scope inside the
+        screen (a tab's table), whose tab is shown first."""
+        screen = self.screen
+        if action.scope == "app":
+            return self.app
+        if getattr(screen, "SCOPE", None) == action.scope:
+            return screen
+        for widget in screen.query("*"):
+            if getattr(widget, "SCOPE", None) == action.scope:
+                show_tab = getattr(screen, "action_show_tab", None)
+                if show_tab is not None:
+                    show_tab(action.scope)
+                return widget
+        return screen
 
     async def discover(self) -> Hits:
         for action in self._actions():

@@ -244,3 +244,36 @@ async def test_a_new_analysis_in_the_journal_fills_the_tabs(
         pane = app.screen.query_one(AccountsPane)
         assert pane.findings is not None and pane.findings.analysis_id == done.analysis_id
         assert done.analysis_id in screen_text(app)
+
+
+async def test_palette_runs_a_findings_action_on_its_tab(
+    ws: Workspace, analysed: str, app_for: AppFactory
+) -> None:
+    app = app_for(incident=analysed)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one("#tabs").active == "tab-overview"
+        await pilot.press("ctrl+p", *"verdict filter")
+        await settle(pilot)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        pane = app.screen.query_one(AccountsPane)
+        assert pane.verdict == "alert"
+        assert app.screen.query_one("#tabs").active == "tab-accounts"
+
+
+async def test_findings_keys_are_remapped_by_action_id(
+    ws: Workspace, analysed: str, app_for: AppFactory
+) -> None:
+    from ircli.tui.actions import tui_settings
+
+    settings = tui_settings({"keys": {"accounts.sort": "z", "accounts.verdict": "ctrl+w"}})
+    app = app_for(incident=analysed, settings=settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("3", "o", "w")
+        pane = app.screen.query_one(AccountsPane)
+        assert pane.sort_key == "verdict" and pane.verdict is None
+        await pilot.press("z", "ctrl+w")
+        assert pane.sort_key == "score" and pane.verdict == "alert"
