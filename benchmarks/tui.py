@@ -6,6 +6,8 @@ Every figure is printed next to a baseline measured in the same run:
 - first frame: ``ircli``'s app (started as ``ircli tui`` starts it) against a bare Textual
   app with one label, both launched headless in a fresh interpreter and timed from
   process start to the first idle screen, then to the incidents on the board;
+- the Accounts tab on an analysis of 24,000 accounts (show, sort, filter by verdict and
+  by cluster, clear) against a bare DataTable filled as often with the rows it shows;
 - opening a 100,000-event incident: against reading the same journal through the
   service alone (the floor), and scrolling against a DataTable holding the same rows
   (the widget this virtual list replaces).
@@ -187,6 +189,83 @@ async def datatable_scroll(store: Path, incident: str) -> float:
         return time.perf_counter() - start
 
 
+def _findings(accounts: int) -> object:
+    import random
+
+    from ircli.services.findings import AccountFinding, Findings
+
+    rng = random.Random(7)
+    verdicts = ("alert", "watch", "policy", "clear")
+    reason = "[content] 91% of prompts ask for step-by-step reasoning (peer percentile 99%)"
+    rows = tuple(
+        AccountFinding(
+            f"acct-{i:06d}",
+            rng.choice(verdicts),
+            round(rng.random(), 4),
+            f"CL-{rng.randrange(accounts // 8):010x}" if rng.random() < 0.8 else None,
+            rng.randrange(5_000),
+            ("alert: …", reason),
+        )
+        for i in range(accounts)
+    )
+    return Findings("INC-0001", "AN-00000000", 1, {}, rows, (), {})
+
+
+async def findings_table(accounts: int) -> tuple[float, float]:
+    """Seconds for: the Accounts tab's table showing, re-sorting, filtering (by verdict
+    and by cluster) and clearing an analysis of ``accounts`` accounts; and for a bare
+    DataTable filled five times with the same number of rows the tab shows (its floor)."""
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    from ircli.tui.accounts import AccountsPane
+    from ircli.tui.findings import ROW_LIMIT
+
+    findings = _findings(accounts)
+
+    class Tab(App[None]):
+        def compose(self) -> ComposeResult:
+            yield AccountsPane("INC-0001")
+            yield DataTable(id="bare")
+
+    app = Tab()
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.query_one(AccountsPane)
+        steps = (
+            lambda: pane.show(findings),  # type: ignore[arg-type]
+            lambda: pane.sort_by("score"),
+            lambda: pane.filter_by(verdict="alert"),
+            lambda: pane.filter_by(cluster="CL-00"),
+            lambda: pane.filter_by(verdict="", cluster=""),
+        )
+        start = time.perf_counter()
+        for step in steps:
+            step()
+            await pilot.pause()
+        ours = time.perf_counter() - start
+        bare = app.query_one("#bare", DataTable)
+        shown = [
+            (
+                Text(a.verdict),
+                Text(f"{a.score:.2f}"),
+                Text(a.account),
+                Text(a.cluster or ""),
+                Text(str(a.requests)),
+                Text(a.top_reason),
+            )
+            for a in findings.accounts[:ROW_LIMIT]
+        ]  # type: ignore[attr-defined]
+        start = time.perf_counter()
+        for _ in steps:
+            bare.clear(columns=True)
+            bare.add_columns("Verdict", "Score", "Account", "Cluster", "Reqs", "Top reason")
+            bare.add_rows(shown)
+            await pilot.pause()
+        floor = time.perf_counter() - start
+    return ours, floor
+
+
 def read_only(store: Path, incident: str) -> float:
     from ircli.config import Config
     from ircli.services.journal import read_journal
@@ -198,6 +277,15 @@ def read_only(store: Path, incident: str) -> float:
         return time.perf_counter() - start
 
 
+def findings(accounts: int) -> None:
+    ours, floor = asyncio.run(findings_table(accounts))
+    print(f"DataTable: the same rows, 5 fills       {floor * 1000:9.1f} ms  (baseline)")
+    print(
+        f"Accounts tab, {accounts:,} accounts: show, sort, 2 filters, clear "
+        f"{ours * 1000:9.1f} ms  ratio {ours / floor:5.2f}x"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
@@ -205,7 +293,14 @@ def main() -> int:
     parser.add_argument(
         "--first-frame-only", action="store_true", help="Skip the 100,000-event measurements."
     )
+    parser.add_argument("--accounts", type=int, default=24_000, help="Accounts in the findings.")
+    parser.add_argument(
+        "--findings-only", action="store_true", help="Only the Accounts tab's findings table."
+    )
     args = parser.parse_args()
+    if args.findings_only:
+        findings(args.accounts)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "store.db"
         start = time.perf_counter()
@@ -215,6 +310,7 @@ def main() -> int:
         first_frame(store, args.runs)
         if args.first_frame_only:
             return 0
+        findings(args.accounts)
         floor = read_only(store, incident)
         opened, scrolled = asyncio.run(open_and_scroll(store, incident, args.events))
         table = asyncio.run(datatable_scroll(store, incident))

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
 from ircli.services.findings import (
@@ -40,6 +41,8 @@ COLUMNS = (
     ("reason", "Top reason", 0),
 )
 """Column key, label and width (0: what is left); every column but the reason sorts."""
+TYPING_PAUSE = 0.15
+"""Seconds of no typing after which the cluster filter applies."""
 NO_ANALYSIS = "No analysis yet. Run the playbook's analysis step, or: ircli analyze {incident}"
 
 
@@ -60,6 +63,7 @@ class AccountsPane(Vertical):
         self.verdict: str | None = None
         self.cluster = ""
         self.shown: list[AccountFinding] = []
+        self._typing: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(plain("reading the analysis…", style="dim"), id="findings-summary")
@@ -189,7 +193,11 @@ class AccountsPane(Vertical):
 
     @on(Input.Changed, "#cluster-filter")
     def _cluster_typed(self, event: Input.Changed) -> None:
-        self.filter_by(cluster=event.value)
+        # Rebuild once typing pauses, not on every keystroke of a cluster id.
+        if self._typing is not None:
+            self._typing.stop()
+        value = event.value
+        self._typing = self.set_timer(TYPING_PAUSE, lambda: self.filter_by(cluster=value))
 
     @on(Input.Submitted, "#cluster-filter")
     def _cluster_done(self) -> None:

@@ -24,9 +24,11 @@ if TYPE_CHECKING:
     from ircli.tui.jobs import Jobs
 
 VERDICT_STYLES = {"alert": "bold red", "watch": "yellow", "policy": "magenta", "clear": "dim"}
-ROW_LIMIT = 2_000
-"""Rows an analysis table holds at once; the rest wait behind a filter (24k rows would
-cost seconds to build and say nothing a sort or filter cannot)."""
+ROW_LIMIT = 500
+"""Rows an analysis table holds at once; the rest wait behind a sort or a filter. A
+DataTable measures every cell it is given: 500 rows rebuild in about a tenth of a
+second, 24,000 would take seconds on every sort and keystroke and show nothing a sort
+or filter cannot bring to the top."""
 
 
 @dataclass

@@ -100,6 +100,7 @@ async def test_accounts_filter_by_verdict_and_cluster(
         box = pane.query_one("#cluster-filter", Input)
         assert app.focused is box
         await pilot.press(*hydra[:7].lower())
+        await pilot.pause(0.3)  # the filter applies once typing pauses
         await settle(pilot)
         assert {n for n in _column(table, "account")} == set(found.cluster(hydra).accounts)
         await pilot.press("enter")  # back to the table, filter kept
@@ -107,6 +108,7 @@ async def test_accounts_filter_by_verdict_and_cluster(
         await pilot.press("w")  # both filters at once
         assert set(_column(table, "verdict")) == {"alert"}
         box.value = "-"
+        await pilot.pause(0.3)
         await settle(pilot)
         unlinked = {a.account for a in found.accounts if a.cluster is None and a.verdict == "alert"}
         assert set(_column(table, "account")) == unlinked
