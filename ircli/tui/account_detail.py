@@ -14,14 +14,28 @@ from textual.widgets import DataTable, Footer, Static
 
 from ircli.services.findings import AccountDetail, Findings
 from ircli.tui.actions import bindings
-from ircli.tui.findings import AccountRead, number_cell, read_account, verdict_cell
+from ircli.tui.findings import (
+    ACCOUNT_COLUMNS,
+    AccountRead,
+    account_cells,
+    add_fixed_columns,
+    number_cell,
+    read_account,
+    verdict_cell,
+)
 from ircli.tui.plain import plain, plain_block
 
 if TYPE_CHECKING:
     from ircli.tui.app import IrcliApp
 
-INDICATOR_COLUMNS = ("Indicator", "Family", "Value", "Peer median", "Percentile", "Strength")
-MATE_COLUMNS = ("Verdict", "Score", "Account", "Top reason")
+INDICATOR_COLUMNS = (
+    ("Indicator", 24),
+    ("Family", 12),
+    ("Value", 8),
+    ("Peer median", 11),
+    ("Percentile", 10),
+    ("Strength", 8),
+)
 
 
 class AccountScreen(Screen[None]):
@@ -47,12 +61,12 @@ class AccountScreen(Screen[None]):
             yield Static(Text("Indicators against peers", style="bold"), classes="pane-title")
             yield Static("", id="account-peers", classes="empty")
             table: DataTable[Text] = DataTable(id="indicators", cursor_type="row")
-            table.add_columns(*INDICATOR_COLUMNS)
+            add_fixed_columns(table, INDICATOR_COLUMNS)
             yield table
             yield Static(Text("Cluster", style="bold"), classes="pane-title")
             yield Static("", id="account-cluster")
             mates: DataTable[Text] = DataTable(id="mates", cursor_type="row", zebra_stripes=True)
-            mates.add_columns(*MATE_COLUMNS)
+            add_fixed_columns(mates, ACCOUNT_COLUMNS)
             yield mates
             yield Static(Text("Sample prompts", style="bold"), classes="pane-title")
             yield Static("", id="account-prompts")
@@ -136,15 +150,7 @@ class AccountScreen(Screen[None]):
         self.query_one("#account-cluster", Static).update(out)
         mates = self.query_one("#mates", DataTable)
         mates.clear()
-        mates.add_rows(
-            (
-                verdict_cell(m.verdict),
-                number_cell(m.score),
-                plain(m.account, limit=60),
-                plain(m.top_reason, limit=160),
-            )
-            for m in detail.mates
-        )
+        mates.add_rows(account_cells(m) for m in detail.mates)
         mates.display = bool(detail.mates)
 
     def _show_prompts(self, detail: AccountDetail) -> None:

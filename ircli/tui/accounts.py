@@ -38,9 +38,10 @@ COLUMNS = (
     ("account", "Account", 20),
     ("cluster", "Cluster", 13),
     ("requests", "Reqs", 6),
-    ("reason", "Top reason", 0),
+    ("reason", "Top reason", 120),
 )
-"""Column key, label and width (0: what is left); every column but the reason sorts."""
+"""Column key, label and fixed width (a header never waits for its rows to be measured);
+every column but the reason sorts."""
 TYPING_PAUSE = 0.15
 """Seconds of no typing after which the cluster filter applies."""
 NO_ANALYSIS = "No analysis yet. Run the playbook's analysis step, or: ircli analyze {incident}"

@@ -19,14 +19,20 @@ from ircli.services.findings import (
     cluster_members,
 )
 from ircli.tui.actions import bindings
-from ircli.tui.findings import ROW_LIMIT, number_cell, verdict_cell
+from ircli.tui.findings import (
+    ACCOUNT_COLUMNS,
+    ROW_LIMIT,
+    account_cells,
+    add_fixed_columns,
+    number_cell,
+    verdict_cell,
+)
 from ircli.tui.plain import plain
 
 if TYPE_CHECKING:
     from ircli.tui.app import IrcliApp
 
 COLUMNS = ("Cluster", "Size", "Score", "Verdicts", "Reqs", "Evidence")
-MEMBER_COLUMNS = ("Verdict", "Score", "Account", "Top reason")
 NO_ANALYSIS = "No clusters yet: run the playbook's analysis step, or: ircli analyze {incident}"
 
 
@@ -57,7 +63,7 @@ class ClustersPane(Vertical):
         table.add_column("Score", width=5)
         table.add_column("Verdicts", width=18)
         table.add_column("Reqs", width=6)
-        table.add_column("Evidence")
+        table.add_column("Evidence", width=120)
         table.display = False
 
     def show(self, findings: Findings | None) -> None:
@@ -181,16 +187,8 @@ class ClusterScreen(Screen[None]):
             members: DataTable[Text] = DataTable(
                 id="members", cursor_type="row", zebra_stripes=True
             )
-            members.add_columns(*MEMBER_COLUMNS)
-            members.add_rows(
-                (
-                    verdict_cell(m.verdict),
-                    number_cell(m.score),
-                    plain(m.account, limit=60),
-                    plain(m.top_reason, limit=160),
-                )
-                for m in self.members[:ROW_LIMIT]
-            )
+            add_fixed_columns(members, ACCOUNT_COLUMNS)
+            members.add_rows(account_cells(m) for m in self.members[:ROW_LIMIT])
             yield members
             if len(self.members) > ROW_LIMIT:
                 more = len(self.members) - ROW_LIMIT

@@ -31,6 +31,7 @@ class EvidencePane(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.incident_id = incident
         self.items: list[EvidenceItem] = []
+        self.reasons: dict[str, dict[str, int]] = {}
 
     def compose(self) -> ComposeResult:
         table: DataTable[Text] = DataTable(
@@ -40,9 +41,10 @@ class EvidencePane(Vertical):
         yield table
         yield Static(plain("reading the evidence…", style="dim"), id="evidence-provenance")
 
-    def show(self, items: list[EvidenceItem]) -> None:
-        """Show the items (a re-read keeps the highlighted row)."""
-        self.items = items
+    def show(self, items: list[EvidenceItem], reasons: dict[str, dict[str, int]]) -> None:
+        """Show the items and their quarantine reasons (a re-read keeps the highlighted
+        row)."""
+        self.items, self.reasons = items, reasons
         table = self.query_one("#evidence-items", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -88,6 +90,11 @@ class EvidencePane(Vertical):
                 f"{item.out_of_scope:,} outside the query · {item.pages:,} page(s)",
             ),
         ]
+        if item.quarantined:
+            found = self.reasons.get(item.id) or {}
+            why = " · ".join(f"{n:,} {reason}" for reason, n in found.items())
+            where = f"reasons: ircli evidence show {self.incident_id} {item.id}"
+            facts.append(("Quarantine", why or where))
         facts += [
             (
                 f"{kind} file",

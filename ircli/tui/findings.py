@@ -14,10 +14,18 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.message import Message
 from textual.message_pump import MessagePump
+from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
-from ircli.services.evidence import EvidenceItem, list_evidence
-from ircli.services.findings import AccountDetail, Findings, account_detail, incident_findings
+from ircli.errors import IrcliError
+from ircli.services.evidence import EvidenceItem, list_evidence, quarantine_summary
+from ircli.services.findings import (
+    AccountDetail,
+    AccountFinding,
+    Findings,
+    account_detail,
+    incident_findings,
+)
 from ircli.tui.plain import plain
 
 if TYPE_CHECKING:
@@ -48,10 +56,12 @@ class AccountRead(Message):
 
 @dataclass
 class EvidenceListed(Message):
-    """The incident's evidence items were read."""
+    """The incident's evidence items were read, with each one's quarantine reasons
+    (reason kind → records) where its quarantine file could be read."""
 
     incident: str
     items: list[EvidenceItem]
+    reasons: dict[str, dict[str, int]]
 
 
 def _run(app: Jobs, group: str, job: Callable[[], Message | None], target: MessagePump) -> None:
@@ -89,9 +99,37 @@ def read_evidence(app: Jobs, target: MessagePump, incident: str) -> None:
 
     def job() -> Message:
         with app.thread_workspace() as ws:
-            return EvidenceListed(incident, list_evidence(ws, incident))
+            items = list_evidence(ws, incident)
+            reasons = {}
+            for item in items:
+                try:
+                    reasons[item.id] = quarantine_summary(ws, item)
+                except (IrcliError, OSError, ValueError):
+                    continue  # unreadable here; `ircli evidence verify` says why
+            return EvidenceListed(incident, items, reasons)
 
     _run(app, f"evidence-{id(target)}", job, target)
+
+
+ACCOUNT_COLUMNS = (("Verdict", 7), ("Score", 5), ("Account", 24), ("Top reason", 120))
+"""A list of accounts (cluster-mates, members): fixed widths, so a table's header never
+waits for its rows to be measured (and looks the same on every render)."""
+
+
+def add_fixed_columns(table: DataTable[Text], columns: tuple[tuple[str, int], ...]) -> None:
+    """Add ``(label, width)`` columns to ``table``."""
+    for label, width in columns:
+        table.add_column(label, width=width)
+
+
+def account_cells(finding: AccountFinding) -> tuple[Text, ...]:
+    """One account's row in :data:`ACCOUNT_COLUMNS`."""
+    return (
+        verdict_cell(finding.verdict),
+        number_cell(finding.score),
+        plain(finding.account, limit=60),
+        plain(finding.top_reason, limit=200),
+    )
 
 
 def verdict_cell(verdict: str) -> Text:

@@ -123,7 +123,7 @@ class IncidentScreen(StepActions, Screen[None]):
 
     def on_evidence_listed(self, message: EvidenceListed) -> None:
         if message.incident == self.incident_id:
-            self.query_one(EvidencePane).show(message.items)
+            self.query_one(EvidencePane).show(message.items, message.reasons)
 
     def _reread_analysis(self, delta: JournalDelta, full: bool) -> None:
         """Re-read the evidence items or the findings when the journal says they changed."""

@@ -9,7 +9,9 @@ prompts carry terminal and markup payloads.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import sys
 import zlib
 from datetime import timedelta
@@ -73,6 +75,21 @@ def add_evidence(ws: Workspace, incident: str, table: str, path: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(data)
     rows = pq.ParquetFile(path).metadata.num_rows
+    files = {"parquet": {"sha256": sha, "bytes": len(data), "path": str(rel)}}
+    if table == "requests":  # two records the pull could not take, as a pull keeps them
+        bad = [("field ts: not a time", b'{"ts": "yesterday"}'), ("bad JSON: unexpected end", b"{")]
+        lines = b"".join(
+            json.dumps(
+                {"reason": why, "page": 1, "raw_b64": base64.b64encode(raw).decode()}
+            ).encode()
+            + b"\n"
+            for why, raw in bad
+        )
+        digest = hashlib.sha256(lines).hexdigest()
+        where = Path("evidence") / digest[:2] / f"{digest}.quarantine.jsonl"
+        (ws.store.files_dir / where).parent.mkdir(parents=True, exist_ok=True)
+        (ws.store.files_dir / where).write_bytes(lines)
+        files["quarantine"] = {"sha256": digest, "bytes": len(lines), "path": str(where)}
     ws.store.append(
         incident,
         "evidence.added",
@@ -87,7 +104,7 @@ def add_evidence(ws: Workspace, incident: str, table: str, path: Path) -> None:
             "quarantined": 2 if table == "requests" else 0,
             "out_of_scope": 0,
             "pages": 1,
-            "files": {"parquet": {"sha256": sha, "bytes": len(data), "path": str(rel)}},
+            "files": files,
         },
         ws.actor,
     )

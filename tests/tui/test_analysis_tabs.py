@@ -224,6 +224,8 @@ async def test_evidence_tab_shows_provenance(
         assert "Source          lab-logs (file)" in text
         assert f"parquet file    sha256 {first.files['parquet']['sha256']}" in text
         assert f"{first.records:,} kept · 2 quarantined" in text
+        assert "Quarantine      1 field ts: not a time · 1 bad JSON" in text
+        assert f"quarantine file sha256 {first.files['quarantine']['sha256']}" in text
         await pilot.press("down")
         await settle(pilot)
         assert items[1].files["parquet"]["sha256"] in screen_text(app)
