@@ -182,6 +182,7 @@ def test_confirm_termination_dialog(
     app = make_app(ws, incident="INC-0001")
     assert snap_compare(app, terminal_size=size, run_before=_settled("ctrl+r", "I", "N"))
 
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("tab", ["evidence", "accounts", "clusters"])
 def test_analysed_tab(
