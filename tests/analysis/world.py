@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,7 +76,7 @@ class MiniWorld:
             "org_id": kw.pop("org_id", None),
             "api_key_id": None,
             "src_ip": kw.pop("src_ip", None)
-            or f"10.{hash(account_id) % 200}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}",
+            or f"10.{zlib.crc32(account_id.encode()) % 200}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}",
             "asn": kw.pop("asn", 64512),
             "asn_type": kw.pop("asn_type", "isp"),
             "country": kw.pop("country", "US"),
