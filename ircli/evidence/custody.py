@@ -19,7 +19,9 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -171,16 +173,27 @@ def evidence_path(files_dir: Path, kind: str, sha256: str) -> Path:
 
 class StreamedRows:
     """The evidence Parquet, encoded while an uninterrupted pull runs (so it is encoded
-    once, overlapping the network). After any interruption it is rebuilt from the parts."""
+    once, overlapping the network). After any interruption it is rebuilt from the parts
+    with the same batches, so it comes out the same, byte for byte.
+
+    Row groups are encoded in a thread (Arrow releases the GIL), one at a time and in
+    order, while the pull goes on normalising: at most one group waits, so memory stays
+    bounded by two row groups."""
 
     def __init__(self, folder: Path, schema: pa.Schema) -> None:
         import pyarrow.parquet as pq
 
         self.path = folder / "assembled" / "rows.parquet"
         self.path.parent.mkdir(exist_ok=True)
-        self._writer = pq.ParquetWriter(self.path, schema)
+        # No dictionary pages: most columns are near-unique (ids, prompts, hashes), so the
+        # writer would build a dictionary and throw it away; snappy still shrinks repeats.
+        self._writer = pq.ParquetWriter(self.path, schema, use_dictionary=False)
         self._buffer: list[pa.RecordBatch] = []
         self._buffered = 0
+        self._groups: queue.Queue[pa.Table | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._encoder = threading.Thread(target=self._encode, name="evidence-parquet", daemon=True)
+        self._encoder.start()
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Append rows; a row group is written every ``ROW_GROUP`` rows."""
@@ -192,18 +205,40 @@ class StreamedRows:
     def _flush(self) -> None:
         import pyarrow as pa
 
+        self._raise()
         if self._buffer:
-            self._writer.write_table(pa.Table.from_batches(self._buffer))
+            self._groups.put(pa.Table.from_batches(self._buffer))
             self._buffer, self._buffered = [], 0
+
+    def _encode(self) -> None:
+        while (table := self._groups.get()) is not None:
+            if self._error is None:
+                try:
+                    self._writer.write_table(table)
+                except BaseException as exc:  # handed to the pull at its next row group
+                    self._error = exc
+
+    def _stop(self) -> None:
+        if self._encoder.is_alive():
+            self._groups.put(None)
+            self._encoder.join()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
 
     def close(self) -> Path:
         """Finish the file."""
         self._flush()
+        self._stop()
+        self._raise()
         self._writer.close()
         return self.path
 
     def abandon(self) -> None:
         """Stop writing; the half-file is removed when the pull resumes."""
+        self._buffer = []
+        self._stop()
         with contextlib.suppress(Exception):
             self._writer.close()
 
@@ -214,37 +249,45 @@ def assemble(
     """Concatenate parts ``0..parts-1`` into the three content-addressed files (``rows``:
     the Parquet file already streamed by an uninterrupted pull)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     tmp = folder / "assembled"
     tmp.mkdir(exist_ok=True)
     if rows is None:
-        rows = tmp / "rows.parquet"
-        writer = pq.ParquetWriter(rows, schema)
+        streamed = StreamedRows(folder, schema)
         try:
             for index in range(parts):
-                # One part at a time, memory-mapped: memory stays bounded by the checkpoint.
-                source = pa.memory_map(str(folder / f"part-{index:05d}.arrow"))
+                # Batch by batch (the pages the pull kept), read into memory rather than
+                # mapped, as a buffered row group outlives its part's file handle.
+                source = pa.OSFile(str(folder / f"part-{index:05d}.arrow"))
                 try:
-                    writer.write_table(pa.ipc.open_file(source).read_all())
+                    reader = pa.ipc.open_file(source)
+                    for batch_index in range(reader.num_record_batches):
+                        streamed.add(reader.get_batch(batch_index))
                 finally:
                     source.close()
-        finally:
-            writer.close()
+        except BaseException:
+            streamed.abandon()
+            raise
+        rows = streamed.close()
     stored = {"parquet": _keep(rows, "parquet", files_dir)}
     for kind in ("raw", "quarantine"):
         joined = tmp / f"joined{KINDS[kind]}"
+        digest = hashlib.sha256()
         with joined.open("wb") as out:
             for index in range(parts):
                 with (folder / f"part-{index:05d}{PART_KINDS[kind]}").open("rb") as handle:
-                    shutil.copyfileobj(handle, out, CHUNK)
-        stored[kind] = _keep(joined, kind, files_dir)
+                    # Hashed on the way through: the joined file is not read a second time.
+                    while chunk := handle.read(CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+        stored[kind] = _keep(joined, kind, files_dir, digest.hexdigest())
     return stored
 
 
-def _keep(path: Path, kind: str, files_dir: Path) -> StoredFile:
+def _keep(path: Path, kind: str, files_dir: Path, digest: str | None = None) -> StoredFile:
     fsync_file(path)
-    digest = sha256_file(path)
+    if digest is None:
+        digest = sha256_file(path)
     size = path.stat().st_size
     target = evidence_path(files_dir, kind, digest)
     private_dir(files_dir, target.parent)
