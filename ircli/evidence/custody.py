@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20
 ROW_GROUP = 65_536
+SPILL_ROWS = 16_384
 KINDS = {"parquet": ".parquet", "raw": ".raw", "quarantine": ".quarantine.jsonl"}
 PART_KINDS = {"rows": ".arrow", "raw": ".raw", "quarantine": ".quarantine.jsonl"}
 
@@ -95,7 +96,12 @@ class Part:
         self.folder = folder
         self.index = index
         self.summary = PartSummary(index, 0, 0, 0, 0, 0)
-        self._rows: Any = pa.ipc.new_file(str(self.path("rows")), schema)
+        # Arrow writes each buffer and its padding separately: tens of small writes per
+        # page, each a system call, unless they are gathered first.
+        self._rows_file = pa.BufferedOutputStream(pa.OSFile(str(self.path("rows")), "wb"), CHUNK)
+        self._rows: Any = pa.ipc.new_file(self._rows_file, schema)
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
         self._raw: BinaryIO = self.path("raw").open("wb")
         self._quarantine: BinaryIO = self.path("quarantine").open("wb")
 
@@ -119,10 +125,22 @@ class Part:
         self.summary.raw_bytes += size
 
     def add_rows(self, batch: pa.RecordBatch) -> None:
-        """Append normalised rows."""
+        """Append normalised rows (held until ``SPILL_ROWS`` of them, then written at once:
+        one call into Arrow instead of one per page; they reach disk by :meth:`close`)."""
         if batch.num_rows:
-            self._rows.write_batch(batch)
+            self._pending.append(batch)
+            self._pending_rows += batch.num_rows
             self.summary.records += batch.num_rows
+            if self._pending_rows >= SPILL_ROWS:
+                self._spill()
+
+    def _spill(self) -> None:
+        import pyarrow as pa
+
+        if self._pending:
+            # Each batch stays a batch of its own in the file (the pages the pull kept).
+            self._rows.write_table(pa.Table.from_batches(self._pending))
+            self._pending, self._pending_rows = [], 0
 
     def add_quarantined(self, reason: str, raw: bytes, page: int) -> None:
         """Keep one bad record with its reason and its exact bytes."""
@@ -135,7 +153,9 @@ class Part:
 
     def close(self) -> PartSummary:
         """Close and flush the part to disk."""
+        self._spill()
         self._rows.close()
+        self._rows_file.close()
         self._raw.close()
         self._quarantine.close()
         for kind in PART_KINDS:
@@ -144,7 +164,8 @@ class Part:
 
     def abandon(self) -> None:
         """Close without keeping anything (the pull failed before its checkpoint)."""
-        for closer in (self._rows.close, self._raw.close, self._quarantine.close):
+        closers = (self._rows.close, self._rows_file.close, self._raw.close, self._quarantine.close)
+        for closer in closers:
             # Best effort: the files are removed next.
             with contextlib.suppress(Exception):
                 closer()
