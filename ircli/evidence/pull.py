@@ -177,7 +177,8 @@ class Pull:
         part = None
         last_state: dict[str, Any] | None = self.state
         try:
-            for page in _prefetched(self.src.pages(self.query, self.state)):
+            pages = _prefetched(self.src.pages(self.query, self.state), "evidence-fetch")
+            for page in _prefetched(_finished(pages), "evidence-parse"):
                 if part is None:
                     part = self._new_part(folder)
                 self._take(part, page)
@@ -292,8 +293,31 @@ def _in_scope(batch: pa.RecordBatch, query: Query) -> pa.RecordBatch:
     return batch if mask is None else batch.filter(mask)
 
 
-def _prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
-    """Fetch the next pages in a thread while this one is normalised and written."""
+def _finished(pages: Iterator[Page]) -> Iterator[Page]:
+    """Pages with their records parsed (what a source left for later, see ``Page.finish``)."""
+    try:
+        for page in pages:
+            if page.finish is not None:
+                done = page.finish()
+                page.records, page.raws, page.columns, page.slow = (
+                    done.records,
+                    done.raws,
+                    done.columns,
+                    done.slow,
+                )
+                page.rejected = [*page.rejected, *done.rejected]
+                page.finish = None
+            yield page
+    finally:
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()  # stops the fetching thread behind it
+
+
+def _prefetched(pages: Iterator[Page], name: str, depth: int = 2) -> Iterator[Page]:
+    """Run ``pages`` in a thread, ahead of the consumer: the next pages are fetched (or
+    parsed) while this one is normalised and written. Order is kept; at most ``depth``
+    pages wait."""
     box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -311,8 +335,12 @@ def _prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
             box.put(("end", None))
         except BaseException as exc:  # handed to the consumer, which re-raises it
             box.put(("error", exc))
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()  # a stage behind this one stops here, in this thread
 
-    worker = threading.Thread(target=produce, name="evidence-prefetch", daemon=True)
+    worker = threading.Thread(target=produce, name=name, daemon=True)
     worker.start()
     try:
         while True:
