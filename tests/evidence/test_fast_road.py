@@ -22,10 +22,12 @@ from hypothesis import strategies as st
 
 from ircli.config import parse_config
 from ircli.core.clock import FixedClock
+from ircli.errors import ExternalServiceError
 from ircli.evidence.mapping import Mapping, RecordProblem, raw_of
 from ircli.evidence.pull import PullCancelled
 from ircli.evidence.sources import SourceEnv
-from ircli.evidence.sources.http import HttpSource
+from ircli.evidence.sources import http as http_source
+from ircli.evidence.sources.http import _UNSURE, HttpSource, _cursor_of
 from ircli.services.evidence import evidence_rows, pull_evidence, quarantined_records
 from ircli.services.incidents import open_incident
 from ircli.services.workspace import Workspace
@@ -142,6 +144,15 @@ def same_rows(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> None:
         }
 
 
+@pytest.fixture(autouse=True, params=["cursor read ahead", "cursor from the full parse"])
+def cursor_road(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: with the page's cursor read ahead by the validating parser
+    (records parsed in the pull's own thread), and as if that parser were not installed."""
+    if request.param == "cursor from the full parse":
+        monkeypatch.setattr(http_source, "_cursor_of", lambda body, field: http_source._UNSURE)
+    return str(request.param)
+
+
 @pytest.fixture
 def careful_road_refused(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fail the test if any page leaves the fast road."""
@@ -238,3 +249,31 @@ def test_a_resumed_pull_makes_the_same_files_as_an_uninterrupted_one(tmp_path: P
     # Same records, same pages: the same bytes, whatever the checkpoints were.
     assert item.files["raw"]["sha256"] == straight["raw"]
     assert item.files["parquet"]["sha256"] == straight["parquet"]
+
+
+def test_a_page_naming_two_different_cursors_is_refused(tmp_path: Path, cursor_road: str) -> None:
+    records = b", ".join(dumps(good(i)) for i in range(5))
+    first = b'{"next_cursor": "1", "data": [' + records + b'], "next_cursor": "2"}'
+    pages = [first, page([dumps(good(9))], None), page([dumps(good(10))], None)]
+    if cursor_road == "cursor read ahead":
+        # The quick reader sees the first key, a full parse the last: never guess which.
+        with pytest.raises(ExternalServiceError, match="next cursor twice, differently"):
+            pulled(tmp_path, pages)
+    else:
+        rows, _, _ = pulled(tmp_path, pages)
+        assert [r["request_id"] for r in rows] == [*(f"r{i}" for i in range(5)), "r10"]
+
+
+def test_the_cursor_is_read_ahead_only_from_a_valid_page() -> None:
+    body = page([dumps(good(1))], "abc")
+    assert _cursor_of(body, "next_cursor") == "abc"
+    assert _cursor_of(page([], None), "next_cursor") is None
+    assert _cursor_of(b'{"next_cursor": 7}', "next_cursor") == 7
+    for unsure in (
+        body[:-5],  # cut short: the usual road retries it
+        body.replace(b"abc", b"a\xffc"),  # invalid UTF-8
+        b'[{"next_cursor": "x"}]',  # not an object
+        b'{"next_cursor": 1.5}',  # not a cursor: the usual road says why
+        b'{"next_cursor": "a", "data": [NaN]}',  # Python reads NaN; the pull decides
+    ):
+        assert _cursor_of(unsure, "next_cursor") is _UNSURE
