@@ -198,8 +198,8 @@ class StreamedRows:
     with the same batches, so it comes out the same, byte for byte.
 
     Row groups are encoded in a thread (Arrow releases the GIL), one at a time and in
-    order, while the pull goes on normalising: at most one group waits, so memory stays
-    bounded by two row groups."""
+    order, while the pull goes on normalising: at most one group waits while another is
+    encoded, so memory stays bounded by three row groups."""
 
     def __init__(self, folder: Path, schema: pa.Schema) -> None:
         import pyarrow.parquet as pq

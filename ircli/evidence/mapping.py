@@ -399,9 +399,14 @@ def _sha256_column(texts: pa.Array, where: pa.Array) -> pa.Array:
 def _may_hold_nul(array: pa.Array) -> bool:
     """Whether any byte behind a string array is NUL: ``False`` proves that no value holds
     one, so the exact (per-value) search runs only when a NUL is somewhere in the page."""
-    data = array.buffers()[2]
-    # One memchr over the page's bytes instead of a substring search per value.
-    return data is not None and data.to_pybytes().find(b"\x00") >= 0
+    _, offsets, data = array.buffers()
+    if data is None:
+        return False
+    # One memchr over the bytes the values use, instead of a substring search per value
+    # (an array sliced from a bigger batch shares its buffer: only its range is read).
+    bounds = memoryview(offsets).cast("i")
+    start, end = bounds[array.offset], bounds[array.offset + len(array)]
+    return memoryview(data)[start:end].tobytes().find(b"\x00") >= 0
 
 
 def _kind(value: Any) -> str:
