@@ -1,12 +1,13 @@
 """Chain of custody on disk: checkpoint parts while pulling, content-addressed files after.
 
-While a pull runs, each checkpoint's worth of work is written to three *part* files in
-the pull's working folder: normalised rows (Arrow IPC: cheap to write, encoded to
-Parquet once, at the end), raw pages (framed bytes, see below) and quarantined records
-(JSONL). A part counts only once the journal names it.
-When the pull finishes, the parts are concatenated into three files named by their
-sha256 under ``<store>.files/evidence/``; an existing file of that name is never
-rewritten (same name, same bytes) and every file is made read-only.
+While a pull runs, each checkpoint's worth of work is written to two *part* files in
+the pull's working folder: normalised rows (Arrow IPC, read back only to rebuild the
+Parquet file after an interruption) and quarantined records (JSONL); raw pages (framed
+bytes, see below) go to one *raw log* for the whole pull, whose length each checkpoint
+journals. A part, and the raw log up to that length, count only once the journal names
+them. When the pull finishes, the three files are named by their sha256 under
+``<store>.files/evidence/`` (the raw log is linked there, not copied); an existing file
+of that name is never rewritten (same name, same bytes) and every file is made read-only.
 
 Raw archive format ("ircli raw pages v1"): for each page, its length in decimal ASCII,
 ``\\n``, the page's bytes exactly as received, ``\\n``.
@@ -34,6 +35,7 @@ ROW_GROUP = 65_536
 SPILL_ROWS = 16_384
 KINDS = {"parquet": ".parquet", "raw": ".raw", "quarantine": ".quarantine.jsonl"}
 PART_KINDS = {"rows": ".arrow", "raw": ".raw", "quarantine": ".quarantine.jsonl"}
+RAW_LOG = "raw.log"
 
 
 def sha256_file(path: Path) -> str:
@@ -74,10 +76,13 @@ class PartSummary:
     out_of_scope: int
     pages: int
     raw_bytes: int
+    raw_end: int | None = None
+    """Length of the pull's raw log once this part is in it (``None``: the part has a raw
+    file of its own, as parts written by earlier versions of ircli do)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (journaled in the checkpoint)."""
-        return {
+        out = {
             "part": self.index,
             "records": self.records,
             "quarantined": self.quarantined,
@@ -85,24 +90,88 @@ class PartSummary:
             "pages": self.pages,
             "raw_bytes": self.raw_bytes,
         }
+        if self.raw_end is not None:
+            out["raw_end"] = self.raw_end
+        return out
+
+
+class RawLog:
+    """The raw archive of a pull, one file across all its parts: appended page by page,
+    flushed to disk at each checkpoint, cut back to the last checkpoint's length when a
+    pull resumes. Its sha256 is computed as the bytes go by, so the finished archive is
+    neither copied nor read again."""
+
+    def __init__(self, folder: Path, length: int) -> None:
+        from ircli.errors import IntegrityError
+
+        self.path = folder / RAW_LOG
+        self._digest = hashlib.sha256()
+        self._handle: BinaryIO = self.path.open("ab")
+        size = self._handle.tell()
+        if size < length:
+            self._handle.close()
+            raise IntegrityError(
+                f"the raw log of this pull holds {size} bytes, its last checkpoint {length}",
+                hint="the pull's working files were changed; start the pull again",
+            )
+        if size > length:
+            self._handle.truncate(length)  # written after the last checkpoint: not kept
+            self._handle.seek(length)
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(min(CHUNK, length - handle.tell())):
+                self._digest.update(chunk)
+
+    def add(self, raw: bytes | Path) -> int:
+        """Frame one raw page (or a whole raw file); returns its size."""
+        if isinstance(raw, Path):
+            size = raw.stat().st_size
+            self._write(b"%d\n" % size)
+            with raw.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    self._write(chunk)
+        else:
+            size = len(raw)
+            self._write(b"%d\n" % size)
+            self._write(raw)
+        self._write(b"\n")
+        return size
+
+    def _write(self, data: bytes) -> None:
+        self._handle.write(data)
+        self._digest.update(data)
+
+    def sync(self) -> int:
+        """Flush to disk; the length so far (journaled by the checkpoint)."""
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        return self._handle.tell()
+
+    def close(self) -> str:
+        """Close; the sha256 of what was written."""
+        self._handle.close()
+        return self._digest.hexdigest()
 
 
 class Part:
     """The three files of one checkpoint, written as pages arrive."""
 
-    def __init__(self, folder: Path, index: int, schema: pa.Schema) -> None:
+    def __init__(
+        self, folder: Path, index: int, schema: pa.Schema, raw_log: RawLog | None = None
+    ) -> None:
         import pyarrow as pa
 
         self.folder = folder
         self.index = index
         self.summary = PartSummary(index, 0, 0, 0, 0, 0)
+        self._raw_log = raw_log
+        self._kinds = [k for k in PART_KINDS if k != "raw" or raw_log is None]
         # Arrow writes each buffer and its padding separately: tens of small writes per
         # page, each a system call, unless they are gathered first.
         self._rows_file = pa.BufferedOutputStream(pa.OSFile(str(self.path("rows")), "wb"), CHUNK)
         self._rows: Any = pa.ipc.new_file(self._rows_file, schema)
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
-        self._raw: BinaryIO = self.path("raw").open("wb")
+        self._raw: BinaryIO | None = None if raw_log else self.path("raw").open("wb")
         self._quarantine: BinaryIO = self.path("quarantine").open("wb")
 
     def path(self, kind: str) -> Path:
@@ -112,6 +181,10 @@ class Part:
     def add_raw(self, raw: bytes | Path) -> None:
         """Frame one raw page (or a whole raw file) into the raw archive."""
         self.summary.pages += 1
+        if self._raw is None:
+            assert self._raw_log is not None
+            self.summary.raw_bytes += self._raw_log.add(raw)
+            return
         if isinstance(raw, Path):
             size = raw.stat().st_size
             self._raw.write(b"%d\n" % size)
@@ -156,20 +229,25 @@ class Part:
         self._spill()
         self._rows.close()
         self._rows_file.close()
-        self._raw.close()
+        if self._raw is not None:
+            self._raw.close()
         self._quarantine.close()
-        for kind in PART_KINDS:
+        for kind in self._kinds:
             fsync_file(self.path(kind))
+        if self._raw_log is not None:
+            self.summary.raw_end = self._raw_log.sync()
         return self.summary
 
     def abandon(self) -> None:
         """Close without keeping anything (the pull failed before its checkpoint)."""
-        closers = (self._rows.close, self._rows_file.close, self._raw.close, self._quarantine.close)
-        for closer in closers:
+        # What went into the raw log is cut off when the pull resumes.
+        handles = (self._rows, self._rows_file, self._raw, self._quarantine)
+        for handle in handles:
             # Best effort: the files are removed next.
             with contextlib.suppress(Exception):
-                closer()
-        for kind in PART_KINDS:
+                if handle is not None:
+                    handle.close()
+        for kind in self._kinds:
             self.path(kind).unlink(missing_ok=True)
 
 
@@ -265,10 +343,16 @@ class StreamedRows:
 
 
 def assemble(
-    folder: Path, parts: int, files_dir: Path, schema: pa.Schema, rows: Path | None = None
+    folder: Path,
+    parts: int,
+    files_dir: Path,
+    schema: pa.Schema,
+    rows: Path | None = None,
+    raw_sha256: str | None = None,
 ) -> dict[str, StoredFile]:
     """Concatenate parts ``0..parts-1`` into the three content-addressed files (``rows``:
-    the Parquet file already streamed by an uninterrupted pull)."""
+    the Parquet file already streamed by an uninterrupted pull; ``raw_sha256``: the raw
+    log's hash, when the pull computed it while writing)."""
     import pyarrow as pa
 
     tmp = folder / "assembled"
@@ -291,7 +375,10 @@ def assemble(
             raise
         rows = streamed.close()
     stored = {"parquet": _keep(rows, "parquet", files_dir)}
-    for kind in ("raw", "quarantine"):
+    log = folder / RAW_LOG
+    if log.exists():
+        stored["raw"] = _keep_linked(log, "raw", files_dir, raw_sha256)
+    for kind in ("quarantine",) if log.exists() else ("raw", "quarantine"):
         joined = tmp / f"joined{KINDS[kind]}"
         digest = hashlib.sha256()
         with joined.open("wb") as out:
@@ -320,6 +407,29 @@ def _keep(path: Path, kind: str, files_dir: Path, digest: str | None = None) -> 
     return StoredFile(kind, digest, size, str(target.relative_to(files_dir)))
 
 
+def _keep_linked(path: Path, kind: str, files_dir: Path, digest: str | None) -> StoredFile:
+    """Like :func:`_keep`, but the working file stays (a checkpointed pull may need it
+    again until the journal says it is finished): the stored file is a second name for it."""
+    fsync_file(path)
+    if digest is None:
+        digest = sha256_file(path)
+    size = path.stat().st_size
+    target = evidence_path(files_dir, kind, digest)
+    private_dir(files_dir, target.parent)
+    if not target.exists():
+        path.chmod(0o400)  # nothing writes to it any more: the pull's pages are all in
+        try:
+            os.link(path, target)
+        except FileExistsError:
+            pass  # same hash, same bytes
+        except OSError:  # a file system without hard links: copy, then move into place
+            tmp = path.with_name(f"{path.name}.copy")
+            shutil.copyfile(path, tmp)
+            tmp.chmod(0o400)
+            os.replace(tmp, target)
+    return StoredFile(kind, digest, size, str(target.relative_to(files_dir)))
+
+
 def read_quarantine(path: Path) -> list[dict[str, Any]]:
     """The quarantined records of an evidence item (reason, page, raw bytes)."""
     out = []
@@ -338,4 +448,12 @@ def read_rows(path: Path) -> pa.Table:
     return pq.read_table(path)
 
 
-__all__ = ["Part", "PartSummary", "StoredFile", "assemble", "evidence_path", "sha256_file"]
+__all__ = [
+    "Part",
+    "PartSummary",
+    "RawLog",
+    "StoredFile",
+    "assemble",
+    "evidence_path",
+    "sha256_file",
+]

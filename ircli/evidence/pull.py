@@ -35,7 +35,7 @@ from ircli.exitcodes import ExitCode
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ircli.evidence.custody import Part, StreamedRows
+    from ircli.evidence.custody import Part, RawLog, StreamedRows
     from ircli.evidence.sources import Page, Query, Source
     from ircli.store import Store
 
@@ -77,11 +77,14 @@ class Pull:
         self.parts = 0
         self.state: dict[str, Any] | None = None
         self.done = False
+        self.raw_end: int | None = 0
+        """Committed length of the raw log (``None``: parts with raw files of their own)."""
+        self.raw_log: RawLog | None = None
         self.rows: StreamedRows | None = None
 
     def run(self) -> Event:
         """Fetch what is left, assemble the evidence files, journal ``evidence.added``."""
-        from ircli.evidence.custody import StreamedRows, assemble, private_dir
+        from ircli.evidence.custody import RawLog, StreamedRows, assemble, private_dir
 
         store = self.store
         request = self.src.describe(self.query)
@@ -106,18 +109,25 @@ class Pull:
         with _locked(folder.parent / f"{pull_id}.lock", pull_id):
             _discard_uncommitted(folder, self.parts)
             streamed: Path | None = None
+            raw_sha256: str | None = None
             if not self.done:
                 if self.parts == 0:
                     self.rows = StreamedRows(folder, self.schema)
                 try:
+                    if self.raw_end is not None:
+                        self.raw_log = RawLog(folder, self.raw_end)
                     self._fetch(pull_id, folder)
                 except BaseException:
                     if self.rows is not None:
                         self.rows.abandon()
+                    if self.raw_log is not None:
+                        self.raw_log.close()
                     raise
                 if self.rows is not None:
                     streamed = self.rows.close()
-            files = assemble(folder, self.parts, store.files_dir, self.schema, streamed)
+                if self.raw_log is not None:
+                    raw_sha256 = self.raw_log.close()
+            files = assemble(folder, self.parts, store.files_dir, self.schema, streamed, raw_sha256)
             payload = {
                 "evidence_id": pull_id,
                 "source": self.name,
@@ -167,6 +177,7 @@ class Pull:
             for key in ("records", "quarantined", "out_of_scope", "pages"):
                 self.totals[key] += int(p.get(key, 0))
             self.parts = int(p["part"]) + 1
+            self.raw_end = int(p["raw_end"]) if "raw_end" in p else None
             self.state = p.get("state")
             self.done = bool(p.get("done"))
         return pull_id
@@ -227,7 +238,7 @@ class Pull:
     def _new_part(self, folder: Path) -> Part:
         from ircli.evidence.custody import Part
 
-        return Part(folder, self.parts, self.schema)
+        return Part(folder, self.parts, self.schema, self.raw_log)
 
     def _take(self, part: Part, page: Page) -> None:
         from ircli.evidence.mapping import raw_of
@@ -271,6 +282,7 @@ class Pull:
         for key in ("records", "quarantined", "out_of_scope", "pages"):
             self.totals[key] += int(payload[key])
         self.parts += 1
+        self.raw_end = summary.raw_end
         self.state = state
 
 
