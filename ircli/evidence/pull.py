@@ -35,7 +35,8 @@ from ircli.exitcodes import ExitCode
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ircli.evidence.custody import Part, RawLog, StreamedRows
+    from ircli.evidence.archive import RawLog, StreamedRows
+    from ircli.evidence.custody import Part
     from ircli.evidence.sources import Page, Query, Source
     from ircli.store import Store
 
@@ -84,7 +85,8 @@ class Pull:
 
     def run(self) -> Event:
         """Fetch what is left, assemble the evidence files, journal ``evidence.added``."""
-        from ircli.evidence.custody import RawLog, StreamedRows, assemble, private_dir
+        from ircli.evidence.archive import RawLog, StreamedRows
+        from ircli.evidence.custody import assemble, private_dir
 
         store = self.store
         request = self.src.describe(self.query)

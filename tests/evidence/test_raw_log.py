@@ -15,7 +15,7 @@ import pytest
 from ircli.config import parse_config
 from ircli.core.clock import FixedClock
 from ircli.errors import IntegrityError
-from ircli.evidence import custody
+from ircli.evidence import archive
 from ircli.evidence.pull import PullCancelled
 from ircli.evidence.sources import SourceEnv
 from ircli.services.evidence import evidence_rows, pull_evidence, verify_evidence
@@ -119,7 +119,7 @@ def test_a_pull_begun_with_per_part_raw_files_finishes_the_same(
     with workspace(tmp_path / "legacy") as ws:
         # As earlier versions did: each part with a raw file, checkpoints without raw_end.
         with monkeypatch.context() as patch:
-            patch.setattr(custody, "RawLog", lambda folder, length: None)
+            patch.setattr(archive, "RawLog", lambda folder, length: None)
             inc, _ = cancelled_then_resumed(ws, 5)
         started = [e.payload for e in ws.store.events(inc, types=["evidence.checkpoint"])]
         assert started and all("raw_end" not in p for p in started)
