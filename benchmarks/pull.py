@@ -132,10 +132,10 @@ def main() -> int:
     )
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))  # this tree's ircli, in the RSS child too
     if args.rss_child:
         rss_child(args.rss_child)
         return 0
-    sys.path.insert(0, str(ROOT))
     print(f"throughput: {args.records:,} records in pages of {args.page_size}")
     throughput(args.records, args.page_size, args.rounds)
     if args.rss:

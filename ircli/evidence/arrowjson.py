@@ -99,11 +99,13 @@ def _read(body: bytes, schema: pa.Schema, *, newlines: bool) -> pa.Table | None:
     import pyarrow as pa
     import pyarrow.json as pj
 
-    try:
-        # Arrow's parser replaces invalid UTF-8 silently; such a page takes the careful road.
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    # Arrow's parser replaces invalid UTF-8 silently; such a page takes the careful road.
+    # An ASCII page (the usual one: JSON escapes the rest) is valid UTF-8 without decoding.
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     try:
         return pj.read_json(
             io.BytesIO(body),
@@ -111,7 +113,8 @@ def _read(body: bytes, schema: pa.Schema, *, newlines: bool) -> pa.Table | None:
             parse_options=pj.ParseOptions(
                 explicit_schema=schema,
                 unexpected_field_behavior="ignore",
-                newlines_in_values=newlines,
+                # A page on one line is parsed without looking for values across lines.
+                newlines_in_values=newlines and (b"\n" in body or b"\r" in body),
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):

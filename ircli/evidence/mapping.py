@@ -260,7 +260,10 @@ class Mapping:
                     if array.type not in (pa.string(), pa.null()):
                         return None
                     if array.null_count < len(array):
-                        if pc.any(pc.match_substring(array, "\x00")).as_py():
+                        if (
+                            _may_hold_nul(array)
+                            and pc.any(pc.match_substring(array, "\x00")).as_py()
+                        ):
                             return None
                         if (
                             fm.field.name == "prompt_text"
@@ -268,7 +271,9 @@ class Mapping:
                         ):
                             return None
                 elif kind == "int":
-                    if pa.types.is_integer(array.type) and array.type != pa.uint64():
+                    if array.type != pa.int64() and (
+                        pa.types.is_integer(array.type) and array.type != pa.uint64()
+                    ):
                         array = array.cast(pa.int64())
                     if array.type not in (pa.int64(), pa.null()):
                         return None
@@ -389,6 +394,19 @@ def _sha256_column(texts: pa.Array, where: pa.Array) -> pa.Array:
     hexes = map(_HEXDIGEST, map(hashlib.sha256, map(str.encode, texts.to_pylist())))
     digests = pa.array(list(hexes), pa.string())
     return pc.replace_with_mask(pa.nulls(len(where), pa.string()), where, digests)
+
+
+def _may_hold_nul(array: pa.Array) -> bool:
+    """Whether any byte behind a string array is NUL: ``False`` proves that no value holds
+    one, so the exact (per-value) search runs only when a NUL is somewhere in the page."""
+    _, offsets, data = array.buffers()
+    if data is None:
+        return False
+    # One memchr over the bytes the values use, instead of a substring search per value
+    # (an array sliced from a bigger batch shares its buffer: only its range is read).
+    bounds = memoryview(offsets).cast("i")
+    start, end = bounds[array.offset], bounds[array.offset + len(array)]
+    return memoryview(data)[start:end].tobytes().find(b"\x00") >= 0
 
 
 def _kind(value: Any) -> str:

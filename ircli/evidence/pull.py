@@ -35,7 +35,8 @@ from ircli.exitcodes import ExitCode
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ircli.evidence.custody import Part, StreamedRows
+    from ircli.evidence.archive import RawLog, StreamedRows
+    from ircli.evidence.custody import Part
     from ircli.evidence.sources import Page, Query, Source
     from ircli.store import Store
 
@@ -77,11 +78,15 @@ class Pull:
         self.parts = 0
         self.state: dict[str, Any] | None = None
         self.done = False
+        self.raw_end: int | None = 0
+        """Committed length of the raw log (``None``: parts with raw files of their own)."""
+        self.raw_log: RawLog | None = None
         self.rows: StreamedRows | None = None
 
     def run(self) -> Event:
         """Fetch what is left, assemble the evidence files, journal ``evidence.added``."""
-        from ircli.evidence.custody import StreamedRows, assemble, private_dir
+        from ircli.evidence.archive import RawLog, StreamedRows
+        from ircli.evidence.custody import assemble, private_dir
 
         store = self.store
         request = self.src.describe(self.query)
@@ -106,18 +111,25 @@ class Pull:
         with _locked(folder.parent / f"{pull_id}.lock", pull_id):
             _discard_uncommitted(folder, self.parts)
             streamed: Path | None = None
+            raw_sha256: str | None = None
             if not self.done:
                 if self.parts == 0:
                     self.rows = StreamedRows(folder, self.schema)
                 try:
+                    if self.raw_end is not None:
+                        self.raw_log = RawLog(folder, self.raw_end)
                     self._fetch(pull_id, folder)
                 except BaseException:
                     if self.rows is not None:
                         self.rows.abandon()
+                    if self.raw_log is not None:
+                        self.raw_log.close()
                     raise
                 if self.rows is not None:
                     streamed = self.rows.close()
-            files = assemble(folder, self.parts, store.files_dir, self.schema, streamed)
+                if self.raw_log is not None:
+                    raw_sha256 = self.raw_log.close()
+            files = assemble(folder, self.parts, store.files_dir, self.schema, streamed, raw_sha256)
             payload = {
                 "evidence_id": pull_id,
                 "source": self.name,
@@ -167,6 +179,7 @@ class Pull:
             for key in ("records", "quarantined", "out_of_scope", "pages"):
                 self.totals[key] += int(p.get(key, 0))
             self.parts = int(p["part"]) + 1
+            self.raw_end = int(p["raw_end"]) if "raw_end" in p else None
             self.state = p.get("state")
             self.done = bool(p.get("done"))
         return pull_id
@@ -177,7 +190,8 @@ class Pull:
         part = None
         last_state: dict[str, Any] | None = self.state
         try:
-            for page in _prefetched(self.src.pages(self.query, self.state)):
+            pages = _prefetched(self.src.pages(self.query, self.state), "evidence-fetch")
+            for page in _prefetched(_finished(pages), "evidence-parse"):
                 if part is None:
                     part = self._new_part(folder)
                 self._take(part, page)
@@ -226,7 +240,7 @@ class Pull:
     def _new_part(self, folder: Path) -> Part:
         from ircli.evidence.custody import Part
 
-        return Part(folder, self.parts, self.schema)
+        return Part(folder, self.parts, self.schema, self.raw_log)
 
     def _take(self, part: Part, page: Page) -> None:
         from ircli.evidence.mapping import raw_of
@@ -270,6 +284,7 @@ class Pull:
         for key in ("records", "quarantined", "out_of_scope", "pages"):
             self.totals[key] += int(payload[key])
         self.parts += 1
+        self.raw_end = summary.raw_end
         self.state = state
 
 
@@ -292,8 +307,31 @@ def _in_scope(batch: pa.RecordBatch, query: Query) -> pa.RecordBatch:
     return batch if mask is None else batch.filter(mask)
 
 
-def _prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
-    """Fetch the next pages in a thread while this one is normalised and written."""
+def _finished(pages: Iterator[Page]) -> Iterator[Page]:
+    """Pages with their records parsed (what a source left for later, see ``Page.finish``)."""
+    try:
+        for page in pages:
+            if page.finish is not None:
+                done = page.finish()
+                page.records, page.raws, page.columns, page.slow = (
+                    done.records,
+                    done.raws,
+                    done.columns,
+                    done.slow,
+                )
+                page.rejected = [*page.rejected, *done.rejected]
+                page.finish = None
+            yield page
+    finally:
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()  # stops the fetching thread behind it
+
+
+def _prefetched(pages: Iterator[Page], name: str, depth: int = 2) -> Iterator[Page]:
+    """Run ``pages`` in a thread, ahead of the consumer: the next pages are fetched (or
+    parsed) while this one is normalised and written. Order is kept; at most ``depth``
+    pages wait."""
     box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -311,8 +349,12 @@ def _prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
             box.put(("end", None))
         except BaseException as exc:  # handed to the consumer, which re-raises it
             box.put(("error", exc))
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()  # a stage behind this one stops here, in this thread
 
-    worker = threading.Thread(target=produce, name="evidence-prefetch", daemon=True)
+    worker = threading.Thread(target=produce, name=name, daemon=True)
     worker.start()
     try:
         while True:

@@ -74,6 +74,10 @@ class Page:
     """The records already parsed into an Arrow struct array (the fast road), if any."""
     slow: Callable[[], Page] | None = None
     """With ``columns``: the same records parsed one by one, for when a record is bad."""
+    finish: Callable[[], Page] | None = None
+    """The records are not parsed yet: this returns the page with its ``columns`` (and
+    ``slow``) or ``records``. The pull runs it in a thread of its own, so that parsing one
+    page overlaps fetching the next (it may raise what ``pages`` may)."""
 
 
 @dataclass
