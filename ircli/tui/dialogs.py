@@ -28,6 +28,8 @@ class NewIncidentForm:
     severity: str
     tlp: str
     accounts: list[str]
+    playbook: str | None = None
+    """The playbook to start on the new incident (``None``: no playbook yet)."""
 
 
 DIALOG_KEYS: list[BindingType] = [

@@ -5,6 +5,8 @@ Imported only when a form opens: TextArea and Select are not needed for the firs
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -14,14 +16,22 @@ from ircli.tui.dialogs import DIALOG_KEYS, SEVERITIES, TLP_LEVELS, NewIncidentFo
 
 
 class NewIncidentDialog(ModalScreen[NewIncidentForm | None]):
-    """Title, severity, TLP and seed accounts of a new incident."""
+    """Title, severity, TLP, seed accounts and playbook of a new incident."""
 
     BINDINGS = DIALOG_KEYS
 
-    def __init__(self, *, severity: str = "sev3", tlp: str = "AMBER") -> None:
+    def __init__(
+        self,
+        *,
+        severity: str = "sev3",
+        tlp: str = "AMBER",
+        playbooks: Sequence[tuple[str, str]] = (),
+    ) -> None:
         super().__init__()
         self._severity = severity if severity in SEVERITIES else "sev3"
         self._tlp = tlp if tlp in TLP_LEVELS else "AMBER"
+        self._playbooks = list(playbooks)
+        """``(name, title)`` of each valid playbook the responder may start."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="new-incident", classes="dialog"):
@@ -49,6 +59,13 @@ class NewIncidentDialog(ModalScreen[NewIncidentForm | None]):
                     )
             yield Label("Seed accounts (comma-separated)", classes="field")
             yield Input(placeholder="acct-1, acct-2", id="accounts", compact=True)
+            yield Label("Playbook", classes="field")
+            yield Select(
+                [(f"{name} — {title}" if title else name, name) for name, title in self._playbooks],
+                prompt="none (start one later with p)",
+                id="playbook",
+                compact=True,
+            )
             yield Static("", id="form-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Open incident", variant="primary", id="submit", compact=True)
@@ -80,7 +97,9 @@ class NewIncidentDialog(ModalScreen[NewIncidentForm | None]):
         accounts = [part.strip() for part in raw.split(",") if part.strip()]
         severity = str(self.query_one("#severity", Select).value)
         tlp = str(self.query_one("#tlp", Select).value)
-        self.dismiss(NewIncidentForm(title, severity, tlp, accounts))
+        chosen = self.query_one("#playbook", Select).value
+        playbook = chosen if isinstance(chosen, str) else None
+        self.dismiss(NewIncidentForm(title, severity, tlp, accounts, playbook))
 
     def action_cancel(self) -> None:
         """Close without opening anything."""

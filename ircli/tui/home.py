@@ -160,12 +160,16 @@ class HomeScreen(Screen[None]):
         if not self.app.started:
             return  # the configuration (and its defaults) is still being read
         defaults = self.app.template.config.defaults
-        dialog = NewIncidentDialog(severity=defaults.severity, tlp=defaults.tlp)
+        dialog = NewIncidentDialog(
+            severity=defaults.severity, tlp=defaults.tlp, playbooks=self.app.playbook_choices()
+        )
         self.app.push_screen(dialog, self._create)
 
     def _create(self, form: NewIncidentForm | None) -> None:
         if form is not None:
-            self.app.create_incident(self, form.title, form.severity, form.tlp, form.accounts)
+            self.app.create_incident(
+                self, form.title, form.severity, form.tlp, form.accounts, form.playbook
+            )
 
     def on_incident_created(self, message: IncidentCreated) -> None:
         self.app.notify(f"Opened {message.incident}", markup=False)

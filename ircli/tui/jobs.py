@@ -120,11 +120,25 @@ class Jobs(App[None]):
         severity: str,
         tlp: str,
         accounts: Sequence[str],
+        playbook: str | None = None,
     ) -> None:
-        """Open a new incident from the form."""
+        """Open a new incident from the form, and start its playbook when one was chosen."""
         with self.thread_workspace() as ws:
-            state = open_incident(ws, title=title, severity=severity, tlp=tlp, subjects=accounts)
+            state = open_incident(
+                ws, title=title, severity=severity, tlp=tlp, subjects=accounts, playbook=playbook
+            )
+            if playbook:
+                from ircli.services.runs import start_run
+
+                start_run(ws, playbook, incident=state.id)
         target.post_message(IncidentCreated(state.id))
+
+    def playbook_choices(self) -> list[tuple[str, str]]:
+        """``(name, title)`` of every valid playbook on the search path, for the form."""
+        from ircli.services.playbooks import list_playbooks
+
+        with self.thread_workspace() as ws:
+            return [(p.name, p.title) for p in list_playbooks(ws) if p.valid]
 
     @work(thread=True, group="write", exit_on_error=False)
     def append_note(self, target: MessagePump, incident: str, text: str) -> None:

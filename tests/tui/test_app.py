@@ -85,6 +85,34 @@ async def test_new_incident_form_opens_the_incident(ws: Workspace, app_for: AppF
         assert state.owner == "alice"
 
 
+async def test_new_incident_form_starts_the_chosen_playbook(
+    ws: Workspace, app_for: AppFactory
+) -> None:
+    from textual.widgets import Select
+
+    from ircli.services.step_states import current_step, incident_steps
+
+    app = app_for()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        picker = app.screen.query_one("#playbook", Select)
+        names = [str(value) for _, value in picker._options if isinstance(value, str)]
+        assert {"distillation", "ratelimit-evasion"} <= set(names)
+        await pilot.press(*"Reasoning traces harvested")
+        picker.value = "distillation"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, IncidentScreen)
+        state = get_incident(ws, "INC-0001")
+        assert state.playbook == "distillation"
+        started = list(ws.store.events("INC-0001", types=["playbook.started"]))
+        assert [e.payload["playbook"] for e in started] == ["distillation"]
+        step = current_step(incident_steps(ws, "INC-0001"))
+        assert step is not None and step.name == "intake"
+
+
 async def test_new_incident_form_refuses_an_empty_title(app_for: AppFactory) -> None:
     app = app_for()
     async with app.run_test(size=(100, 30)) as pilot:
