@@ -260,13 +260,20 @@ def assemble(
     return stored
 
 
-def _keep(path: Path, kind: str, files_dir: Path, digest: str | None = None) -> StoredFile:
+def _destination(
+    path: Path, kind: str, files_dir: Path, digest: str | None
+) -> tuple[str, int, Path]:
+    """Flush ``path`` and name its content-addressed place: ``(sha256, size, target)``."""
     fsync_file(path)
     if digest is None:
         digest = sha256_file(path)
-    size = path.stat().st_size
     target = evidence_path(files_dir, kind, digest)
     private_dir(files_dir, target.parent)
+    return digest, path.stat().st_size, target
+
+
+def _keep(path: Path, kind: str, files_dir: Path, digest: str | None = None) -> StoredFile:
+    digest, size, target = _destination(path, kind, files_dir, digest)
     if target.exists():
         path.unlink()  # same hash, same bytes: the stored copy stays untouched
     else:
@@ -278,12 +285,7 @@ def _keep(path: Path, kind: str, files_dir: Path, digest: str | None = None) -> 
 def _keep_linked(path: Path, kind: str, files_dir: Path, digest: str | None) -> StoredFile:
     """Like :func:`_keep`, but the working file stays (a checkpointed pull may need it
     again until the journal says it is finished): the stored file is a second name for it."""
-    fsync_file(path)
-    if digest is None:
-        digest = sha256_file(path)
-    size = path.stat().st_size
-    target = evidence_path(files_dir, kind, digest)
-    private_dir(files_dir, target.parent)
+    digest, size, target = _destination(path, kind, files_dir, digest)
     if not target.exists():
         path.chmod(0o400)  # nothing writes to it any more: the pull's pages are all in
         try:
