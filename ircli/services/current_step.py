@@ -313,7 +313,7 @@ def action_preview(ws: Workspace, incident: str) -> PreviewView | None:
     """The dry run of the current action step, computed now (for steps without approvals,
     whose preview was never recorded with a request)."""
     from ircli.services.steps import get_handler
-    from ircli.services.transitions import _context
+    from ircli.services.transitions import step_context
 
     playbook, run = run_state(ws, incident)
     step = playbook.step(run.current) if run.current else None
@@ -326,7 +326,7 @@ def action_preview(ws: Workspace, incident: str) -> PreviewView | None:
     preview = getattr(handler, "preview", None)
     if not callable(preview):
         return PreviewView(headline=f"Run {step.uses}", count=None)
-    shown = preview(_context(ws, run, step, None, threading.Event()))
+    shown = preview(step_context(ws, run, step, None, threading.Event()))
     return preview_view(shown) if isinstance(shown, Mapping) else None
 
 

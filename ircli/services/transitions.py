@@ -125,9 +125,10 @@ def _handoff(ws: Workspace, playbook: Playbook, run: RunState, move: Move, *_: A
     )
 
 
-def _context(
+def step_context(
     ws: Workspace, run: RunState, step: Step, progress: Progress | None, cancel: threading.Event
 ) -> StepContext:
+    """The context a step handler runs (or previews) with: its rendered params and variables."""
     variables = run.variables()
     try:
         params = sandbox.render_value(step.params, variables)
@@ -160,7 +161,7 @@ def _request(
 ) -> None:
     step = move.step
     assert step is not None and step.approvals is not None
-    ctx = _context(ws, run, step, progress, cancel)
+    ctx = step_context(ws, run, step, progress, cancel)
     subject, summary, shown = _subject(playbook, run, ctx)
     rule = ApprovalRule(step.approvals.required, step.approvals.allowed)
     # What is approved goes into the journal with the request, so approvers review
@@ -186,7 +187,7 @@ def _run_handler(
 ) -> None:
     step = move.step
     assert step is not None and move.next is not None
-    ctx = _context(ws, run, step, progress, cancel)
+    ctx = step_context(ws, run, step, progress, cancel)
     handler = get_handler(step.uses or "")
     status = run.steps[step.id]
     approval = status.approval

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from ircli.services.journal import IncidentRow
 from ircli.tui.actions import bindings
 from ircli.tui.dialogs import NewIncidentForm
-from ircli.tui.messages import BoardLoaded, IncidentCreated, JournalChanged
+from ircli.tui.messages import BoardLoaded, IncidentCreated, JournalChanged, PlaybooksListed
 from ircli.tui.plain import plain, when
 
 if TYPE_CHECKING:
@@ -155,13 +155,16 @@ class HomeScreen(Screen[None]):
 
     def action_new_incident(self) -> None:
         """Ask for the new incident's details, then open it."""
-        from ircli.tui.forms import NewIncidentDialog
-
         if not self.app.started:
             return  # the configuration (and its defaults) is still being read
+        self.app.list_playbooks(self)  # the form opens when they are read
+
+    def on_playbooks_listed(self, message: PlaybooksListed) -> None:
+        from ircli.tui.forms import NewIncidentDialog
+
         defaults = self.app.template.config.defaults
         dialog = NewIncidentDialog(
-            severity=defaults.severity, tlp=defaults.tlp, playbooks=self.app.playbook_choices()
+            severity=defaults.severity, tlp=defaults.tlp, playbooks=message.playbooks
         )
         self.app.push_screen(dialog, self._create)
 

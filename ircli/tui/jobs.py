@@ -31,6 +31,7 @@ from ircli.tui.messages import (
     JournalChanged,
     JournalRead,
     NoteAdded,
+    PlaybooksListed,
     Verified,
 )
 
@@ -133,12 +134,14 @@ class Jobs(App[None]):
                 start_run(ws, playbook, incident=state.id)
         target.post_message(IncidentCreated(state.id))
 
-    def playbook_choices(self) -> list[tuple[str, str]]:
-        """``(name, title)`` of every valid playbook on the search path, for the form."""
+    @work(thread=True, group="playbooks", exclusive=True, exit_on_error=False)
+    def list_playbooks(self, target: MessagePump) -> None:
+        """Read the valid playbooks on the search path (YAML and schema) for ``target``."""
         from ircli.services.playbooks import list_playbooks
 
         with self.thread_workspace() as ws:
-            return [(p.name, p.title) for p in list_playbooks(ws) if p.valid]
+            found = [(p.name, p.title) for p in list_playbooks(ws) if p.valid]
+        target.post_message(PlaybooksListed(found))
 
     @work(thread=True, group="write", exit_on_error=False)
     def append_note(self, target: MessagePump, incident: str, text: str) -> None:

@@ -57,3 +57,10 @@ class JournalChanged(Message, bubble=False):
     def can_replace(self, message: Message) -> bool:
         # Only the latest change matters: a burst of writes refreshes once.
         return isinstance(message, JournalChanged)
+
+
+@dataclass
+class PlaybooksListed(Message):
+    """The valid playbooks a responder can start: ``(name, title)`` each."""
+
+    playbooks: list[tuple[str, str]]

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker
 
+from ircli.tui.messages import PlaybooksListed
 from ircli.tui.plain import plain
 from ircli.tui.step_view import details, head, run_label, status_line, waiting_line
 
@@ -63,13 +64,6 @@ class PreviewReady(Message):
 
     step: CurrentStep
     preview: PreviewView | None
-
-
-@dataclass
-class PlaybooksListed(Message):
-    """The playbooks a run can start with: (name, title)."""
-
-    playbooks: list[tuple[str, str]]
 
 
 @dataclass
@@ -354,13 +348,8 @@ class StepCard(VerticalScroll):
         self.app.notify(f"Approved '{message.step}'{more}", markup=False)
         self.reload()
 
-    @work(thread=True, group="step-playbooks", exclusive=True, exit_on_error=False)
     def _list_playbooks(self) -> None:
-        from ircli.services.playbooks import list_playbooks
-
-        with self.app.thread_workspace() as ws:
-            found = [(p.name, p.title) for p in list_playbooks(ws) if p.valid]
-        self.post_message(PlaybooksListed(found))
+        self.app.list_playbooks(self)
 
     def on_playbooks_listed(self, message: PlaybooksListed) -> None:
         from ircli.tui.step_dialogs import StartPlaybookDialog

@@ -19,8 +19,7 @@ out = {}
 for kind, payload in json.loads(sys.argv[1]):
     event = Event("INC-1", 2, "2026-01-01T00:00:00Z", "alice", kind, payload, "0" * 64)
     out[kind] = [describe(event), time_meaning(kind)]
-loaded = sorted(m for m in sys.modules if m.startswith("ircli.") and m.endswith(("ledger", "events", "journal", "describers", "analysis")))
-print(json.dumps({"lines": out, "loaded": loaded}))
+print(json.dumps({"lines": out}))
 """
 
 CASES = [
