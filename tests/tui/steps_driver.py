@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, RadioButton, SelectionList, TextArea
 
 from ircli.services.current_step import CurrentStep
+from ircli.services.workspace import Workspace
 from ircli.tui.step_card import StepCard
 from ircli.tui.step_dialogs import (
     ChecklistDialog,
@@ -140,3 +141,27 @@ async def start_playbook(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("ctrl+s")
     await pilot.pause()
+
+
+def answered_run(
+    responder: Workspace, approvers: tuple[Workspace, Workspace], title: str, answers: Any
+) -> str:
+    """The distillation playbook run non-interactively with ``answers`` (what
+    ``ircli run --answers FILE`` does), ``contain`` approved by both approvers and the
+    report by the first; returns the incident id."""
+    from ircli.services.answers import AnswersResponder
+    from ircli.services.approvals import approve
+    from ircli.services.incidents import open_incident
+    from ircli.services.runs import advance, start_run
+
+    first, second = approvers
+    incident = open_incident(responder, title=title).id
+    start_run(responder, "distillation", incident=incident)
+    answered = AnswersResponder(answers)
+    advance(responder, incident, answered)
+    approve(first, incident, "contain")
+    approve(second, incident, "contain")
+    advance(responder, incident, answered)
+    approve(first, incident, "report")
+    assert advance(responder, incident, answered).status == "completed"
+    return incident

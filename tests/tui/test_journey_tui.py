@@ -19,10 +19,7 @@ import pytest
 from intel_world import HMAC_KEY, PASSWORD, forum_indicator
 
 from ircli.config import parse_config
-from ircli.services.answers import AnswersResponder
-from ircli.services.approvals import approve
-from ircli.services.incidents import open_incident, verify
-from ircli.services.runs import advance, start_run
+from ircli.services.incidents import verify
 from ircli.services.workspace import Workspace
 from ircli.services.world import generate_world
 from ircli.tui.app import IrcliApp
@@ -30,6 +27,7 @@ from tests.actions.conftest import SCIM_TOKEN
 from tests.journey.test_distillation_journey import _inactive, _provision, _query
 from tests.tui.helpers import screen_text, settle
 from tests.tui.steps_driver import (
+    answered_run,
     at_step,
     confirm,
     decide,
@@ -64,15 +62,7 @@ def _automated_run(store: Path, config: dict[str, Any], answers: dict[str, Any])
     """What ``ircli run distillation --answers FILE`` writes, approved by bob and carol."""
     people = {name: Workspace(store, parse_config(config), name) for name in PEOPLE}
     alice, bob, carol = (people[name] for name in PEOPLE)
-    incident = open_incident(alice, title="Hydra cluster from detector page").id
-    start_run(alice, "distillation", incident=incident)
-    responder = AnswersResponder(answers)
-    advance(alice, incident, responder)
-    approve(bob, incident, "contain")
-    approve(carol, incident, "contain")
-    advance(alice, incident, responder)
-    approve(bob, incident, "report")
-    assert advance(alice, incident, responder).status == "completed"
+    incident = answered_run(alice, (bob, carol), "Hydra cluster from detector page", answers)
     events = list(alice.store.events(incident))
     for ws in people.values():
         ws.close()

@@ -25,6 +25,7 @@ from ircli.tui.step_dialogs import ConfirmActionDialog
 from tests.playbooks.playbook_handlers import HANDLERS, register_all
 from tests.tui.helpers import make_app, screen_bytes, screen_text, settle
 from tests.tui.steps_driver import (
+    answered_run,
     at_step,
     card,
     confirm,
@@ -115,15 +116,7 @@ async def test_the_card_walks_the_playbook_like_an_answers_file(ws: Workspace) -
         await fill_form(pilot, {"summary": ANSWERS["close"]["summary"]})
         await at_step(pilot, "", "done")
     # The automated run of the same answers, approved by the same two-person rule.
-    reference = open_incident(ws, title="Hydra cluster from the detector").id
-    start_run(ws, "distillation", incident=reference)
-    answers = AnswersResponder(ANSWERS)
-    advance(ws, reference, answers)
-    approve(bob, reference, "contain")
-    approve(carol, reference, "contain")
-    advance(ws, reference, answers)
-    approve(bob, reference, "report")
-    assert advance(ws, reference, answers).status == "completed"
+    reference = answered_run(ws, (bob, carol), "Hydra cluster from the detector", ANSWERS)
     assert shape(ws.store.events("INC-0001")) == shape(ws.store.events(reference))
     assert ws.store.verify("INC-0001").ok  # type: ignore[attr-defined]
     bob.close()
