@@ -9,6 +9,7 @@ record by record), which finds each bad record and says why. Nothing is decided 
 from __future__ import annotations
 
 import io
+import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,15 +53,112 @@ def _struct(tree: dict[str, Any]) -> pa.StructType:
     return pa.struct([(k, _struct(v) if isinstance(v, dict) else v) for k, v in tree.items()])
 
 
-def read_page(
-    body: bytes, record: pa.StructType, path: str, extra: dict[str, pa.DataType]
+class RecordReader:
+    """Parses one source's pages into Arrow columns, typed as its mapping expects.
+
+    A field the schema names but a page never sends still costs the parser work on every
+    record (it fills in a null each time), so each page is first parsed with only the
+    fields the source is known to send (learned from earlier pages and from the page's
+    first records), letting any other field through as it is. If a mapped field the
+    narrow parse left out turns up after all, it is learned and the page is parsed again
+    with every field: narrowing never changes what a page yields, only how fast.
+    """
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.record = native_struct(mapping)
+        self._leaves = frozenset(f.name for f in self.record)
+        self._needles = {name: json.dumps(name).encode() for name in self._leaves}
+        self._sent: frozenset[str] = frozenset()
+        self._narrow: dict[frozenset[str], pa.StructType] = {}
+        self._narrowing = True
+
+    def page(
+        self, body: bytes, path: str, extra: dict[str, pa.DataType]
+    ) -> tuple[pa.StructArray, dict[str, Any]] | None:
+        """A JSON document's record list (at dotted ``path``) as a struct array, plus the
+        ``extra`` top-level values (e.g. the cursor); ``None`` if anything is unexpected."""
+        if not self.record.num_fields or not _valid_text(body):
+            return None
+        narrow = self._narrowed(body)
+        got: tuple[pa.StructArray, dict[str, Any]] | None = None
+        if narrow is not None:
+            got = _read_page(body, narrow, path, extra, infer=True)
+            if got is not None and self._complete(got[0].type, narrow):
+                return got
+        full = _read_page(body, self.record, path, extra, infer=False)
+        self._settle(narrow is not None and got is None and full is not None)
+        return full
+
+    def lines(self, body: bytes, lines: int) -> pa.StructArray | None:
+        """Newline-delimited JSON records as a struct array; ``None`` if any line is
+        unexpected (including a line holding two objects: there must be ``lines`` records)."""
+        if not self.record.num_fields or not lines or not _valid_text(body):
+            return None
+        narrow = self._narrowed(body)
+        got: pa.StructArray | None = None
+        if narrow is not None:
+            got = _read_lines(body, narrow, lines, infer=True)
+            if got is not None and self._complete(got.type, narrow):
+                return got
+        full = _read_lines(body, self.record, lines, infer=False)
+        self._settle(narrow is not None and got is None and full is not None)
+        return full
+
+    def _settle(self, only_narrow_failed: bool) -> None:
+        """A page the full parse takes but the narrow one did not (an unmapped field whose
+        type changes between records cannot be let through): stop narrowing this source,
+        rather than parse every page twice."""
+        if only_narrow_failed:
+            self._narrowing = False
+
+    def _narrowed(self, body: bytes) -> pa.StructType | None:
+        """The record type cut to the fields known to be sent (``None``: all of them)."""
+        if not self._narrowing:
+            return None
+        head = body[:HEAD_BYTES]
+        sent = self._sent | {n for n in self._leaves - self._sent if self._needles[n] in head}
+        if sent == self._leaves:
+            return None
+        narrow = self._narrow.get(sent)
+        if narrow is None:
+            import pyarrow as pa
+
+            narrow = pa.struct([f for f in self.record if f.name in sent])
+            self._narrow[sent] = narrow
+        self._sent = sent
+        return narrow
+
+    def _complete(self, got: pa.StructType, narrow: pa.StructType) -> bool:
+        """Whether a narrow parse left out no mapped field; else the field is learned."""
+        surfaced = {f.name for f in got if f.name in self._leaves} - {f.name for f in narrow}
+        if surfaced:
+            self._sent = self._sent | surfaced
+            return False
+        return True
+
+
+HEAD_BYTES = 8192
+"""How much of a page is searched for the names of the fields it sends (its first
+records); a field first seen further on is learned from the narrow parse itself."""
+
+
+def _valid_text(body: bytes) -> bool:
+    # Arrow's parser replaces invalid UTF-8 silently; such a page takes the careful road.
+    # An ASCII page (the usual one: JSON escapes the rest) is valid UTF-8 without decoding.
+    if body.isascii():
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_page(
+    body: bytes, record: pa.StructType, path: str, extra: dict[str, pa.DataType], *, infer: bool
 ) -> tuple[pa.StructArray, dict[str, Any]] | None:
-    """A JSON document's record list (at dotted ``path``) as a struct array, plus the
-    ``extra`` top-level values (e.g. the cursor); ``None`` if anything is unexpected."""
     import pyarrow as pa
 
-    if not record.num_fields:
-        return None
     parts = [p for p in path.split(".") if p]
     if not parts:
         return None
@@ -68,51 +166,46 @@ def read_page(
     for part in reversed(parts[1:]):
         typ = pa.struct([(part, typ)])
     fields = [(parts[0], typ)] + [(k, v) for k, v in extra.items() if k != parts[0]]
-    table = _read(body, pa.schema(fields), newlines=True)
+    table = _read(body, pa.schema(fields), newlines=True, infer=infer)
     if table is None or table.num_rows != 1:
         return None
     column: Any = table.column(parts[0]).combine_chunks()
     for part in parts[1:]:
+        if not pa.types.is_struct(column.type):
+            return None  # a level the narrow parse let through with another shape
         column = column.field(part)
-    if column.null_count:
+    if column.null_count or not pa.types.is_list(column.type):
         return None
     records = column.flatten()
-    if records.null_count:
+    if records.null_count or not pa.types.is_struct(records.type):
         return None
     return records, {k: table.column(k)[0].as_py() for k in extra}
 
 
-def read_lines(body: bytes, record: pa.StructType, lines: int) -> pa.StructArray | None:
-    """Newline-delimited JSON records as a struct array; ``None`` if any line is unexpected
-    (including a line holding two objects: there must be exactly ``lines`` records)."""
+def _read_lines(
+    body: bytes, record: pa.StructType, lines: int, *, infer: bool
+) -> pa.StructArray | None:
     import pyarrow as pa
 
-    if not record.num_fields or not lines:
-        return None
-    table = _read(body, pa.schema(list(record)), newlines=False)
+    table = _read(body, pa.schema(list(record)), newlines=False, infer=infer)
     if table is None or table.num_rows != lines:
         return None
     return table.to_struct_array().combine_chunks()
 
 
-def _read(body: bytes, schema: pa.Schema, *, newlines: bool) -> pa.Table | None:
+def _read(body: bytes, schema: pa.Schema, *, newlines: bool, infer: bool) -> pa.Table | None:
     import pyarrow as pa
     import pyarrow.json as pj
 
-    # Arrow's parser replaces invalid UTF-8 silently; such a page takes the careful road.
-    # An ASCII page (the usual one: JSON escapes the rest) is valid UTF-8 without decoding.
-    if not body.isascii():
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
     try:
         return pj.read_json(
             io.BytesIO(body),
             read_options=pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16)),
             parse_options=pj.ParseOptions(
                 explicit_schema=schema,
-                unexpected_field_behavior="ignore",
+                # A narrow parse lets unknown fields through, so a mapped one it left out
+                # shows (see RecordReader); the full parse skips them.
+                unexpected_field_behavior="infer" if infer else "ignore",
                 # A page on one line is parsed without looking for values across lines.
                 newlines_in_values=newlines and (b"\n" in body or b"\r" in body),
             ),

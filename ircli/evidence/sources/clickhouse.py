@@ -29,7 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ircli.errors import ConfigError
-from ircli.evidence.arrowjson import native_struct, read_lines
+from ircli.evidence.arrowjson import RecordReader
 from ircli.evidence.sources import (
     Page,
     Query,
@@ -102,7 +102,7 @@ class ClickHouseSource:
         self.checkpoint_records = settings.checkpoint_records
         self.policy = RetryPolicy(**settings.retry.model_dump())
         self._client: Any = None
-        self._native: Any = None
+        self._native: RecordReader | None = None
         try:
             self._from = ident(settings.from_)
             natives = [fm.native for fm in self.mapping.fields if fm.native]
@@ -187,8 +187,8 @@ class ClickHouseSource:
             done = len(lines) < size
             nxt = None if done else {"offset": offset}
             if self._native is None:
-                self._native = native_struct(self.mapping)
-            columns = read_lines(body, self._native, len(lines))
+                self._native = RecordReader(self.mapping)
+            columns = self._native.lines(body, len(lines))
             if columns is not None:
                 yield Page(body, [], nxt, columns=columns, slow=partial(_parse_rows, lines))
             else:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from ircli.errors import ConfigError, NotFoundError
-from ircli.evidence.arrowjson import native_struct, read_lines
+from ircli.evidence.arrowjson import RecordReader
 from ircli.evidence.sources import (
     Page,
     Query,
@@ -58,7 +58,7 @@ class FileSource:
             name, settings, strings=settings.format == "csv" or _is_csv(settings.path)
         )
         self.checkpoint_records = settings.checkpoint_records
-        self._native: Any = None
+        self._native: RecordReader | None = None
 
     @classmethod
     def from_config(cls, name: str, table: dict[str, Any], env: SourceEnv) -> FileSource:
@@ -108,9 +108,9 @@ class FileSource:
             else:
                 yield from self._duckdb(path, fmt, index, resume, last)
 
-    def _record_type(self) -> Any:
+    def _reader(self) -> RecordReader:
         if self._native is None:
-            self._native = native_struct(self.mapping)
+            self._native = RecordReader(self.mapping)
         return self._native
 
     def _format(self, path: Path) -> str:
@@ -141,7 +141,7 @@ class FileSource:
                 nxt = {"file": index, "offset": offset}
                 body = b"".join(lines)
                 count = sum(1 for line in lines if line.strip())
-                columns = read_lines(body, self._record_type(), count)
+                columns = self._reader().lines(body, count)
                 if columns is not None:
                     yield Page(body, [], nxt, columns=columns, slow=partial(parse_lines, lines))
                 else:

@@ -42,6 +42,7 @@ from ircli.evidence.sources.web import BadBody, RetryPolicy, fetch, make_client
 if TYPE_CHECKING:
     import httpx
 
+    from ircli.evidence.arrowjson import RecordReader
     from ircli.evidence.mapping import Mapping
 
 
@@ -106,7 +107,7 @@ class HttpSource:
         self.checkpoint_records = settings.checkpoint_records
         self.policy = RetryPolicy(**settings.retry.model_dump())
         self._client: httpx.Client | None = None
-        self._record_type: Any = None
+        self._records_reader: RecordReader | None = None
         for where, text in [("url", settings.url), *settings.params.items()]:
             _check_template(name, where, text)
         if not settings.url.startswith(("http://", "https://")):
@@ -203,13 +204,7 @@ class HttpSource:
             import pyarrow as pa
 
             extra[pag.cursor_field] = pa.string()
-        if self._record_type is None:
-            from ircli.evidence.arrowjson import native_struct
-
-            self._record_type = native_struct(self.mapping)
-        from ircli.evidence.arrowjson import read_page
-
-        fast = read_page(response.content, self._record_type, self.settings.records, extra)
+        fast = self._reader().page(response.content, self.settings.records, extra)
         if fast is not None:
             return fast
         return None, _parse_json_bytes(response.content)
@@ -220,15 +215,7 @@ class HttpSource:
         import pyarrow as pa
 
         pag = self.settings.pagination
-        if self._record_type is None:
-            from ircli.evidence.arrowjson import native_struct
-
-            self._record_type = native_struct(self.mapping)
-        from ircli.evidence.arrowjson import read_page
-
-        fast = read_page(
-            body, self._record_type, self.settings.records, {pag.cursor_field: pa.string()}
-        )
+        fast = self._reader().page(body, self.settings.records, {pag.cursor_field: pa.string()})
         if fast is not None:
             columns, extra = fast
             self._same_cursor(cursor, extra[pag.cursor_field])
@@ -239,6 +226,13 @@ class HttpSource:
             raise ExternalServiceError(f"source '{self.name}': {exc}") from None
         self._same_cursor(cursor, _dig(doc, pag.cursor_field))
         return Page(body, self._records(doc), None)
+
+    def _reader(self) -> RecordReader:
+        if self._records_reader is None:
+            from ircli.evidence.arrowjson import RecordReader
+
+            self._records_reader = RecordReader(self.mapping)
+        return self._records_reader
 
     def _same_cursor(self, early: Any, full: Any) -> None:
         if early != full:
