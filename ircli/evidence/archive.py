@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20
 ROW_GROUP = 65_536
+FREE_TEXT = frozenset({"prompt_text", "user_agent"})
 RAW_LOG = "raw.log"
 
 
@@ -95,7 +96,12 @@ class StreamedRows:
         self.path.parent.mkdir(exist_ok=True)
         # No dictionary pages: most columns are near-unique (ids, prompts, hashes), so the
         # writer would build a dictionary and throw it away; snappy still shrinks repeats.
-        self._writer = pq.ParquetWriter(self.path, schema, use_dictionary=False)
+        # Min/max statistics let a reader skip row groups by time, account or org; on
+        # free text (prompts, user agents) they only cost a string comparison per value.
+        stats = [name for name in schema.names if name not in FREE_TEXT]
+        self._writer = pq.ParquetWriter(
+            self.path, schema, use_dictionary=False, write_statistics=stats
+        )
         self._buffer: list[pa.RecordBatch] = []
         self._buffered = 0
         self._groups: queue.Queue[pa.Table | None] = queue.Queue(maxsize=1)

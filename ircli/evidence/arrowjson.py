@@ -71,6 +71,7 @@ class RecordReader:
         self._sent: frozenset[str] = frozenset()
         self._narrow: dict[frozenset[str], pa.StructType] = {}
         self._narrowing = True
+        self._schemas: dict[tuple[int, str, tuple[tuple[str, str], ...]], pa.Schema] = {}
 
     def page(
         self, body: bytes, path: str, extra: dict[str, pa.DataType]
@@ -82,10 +83,10 @@ class RecordReader:
         narrow = self._narrowed(body)
         got: tuple[pa.StructArray, dict[str, Any]] | None = None
         if narrow is not None:
-            got = _read_page(body, narrow, path, extra, infer=True)
+            got = _read_page(body, self._schema(narrow, path, extra), path, extra, infer=True)
             if got is not None and self._complete(got[0].type, narrow):
                 return got
-        full = _read_page(body, self.record, path, extra, infer=False)
+        full = _read_page(body, self._schema(self.record, path, extra), path, extra, infer=False)
         self._settle(narrow is not None and got is None and full is not None)
         return full
 
@@ -103,6 +104,15 @@ class RecordReader:
         full = _read_lines(body, self.record, lines, infer=False)
         self._settle(narrow is not None and got is None and full is not None)
         return full
+
+    def _schema(self, record: pa.StructType, path: str, extra: dict[str, pa.DataType]) -> pa.Schema:
+        """The whole page's schema, built once per record type (kept alive by this reader,
+        so its id is a cheap key: hashing an Arrow struct type walks all its fields)."""
+        key = (id(record), path, tuple((k, str(v)) for k, v in extra.items()))
+        schema = self._schemas.get(key)
+        if schema is None:
+            schema = self._schemas[key] = _page_schema(record, path, extra)
+        return schema
 
     def _settle(self, only_narrow_failed: bool) -> None:
         """A page the full parse takes but the narrow one did not (an unmapped field whose
@@ -130,6 +140,8 @@ class RecordReader:
 
     def _complete(self, got: pa.StructType, narrow: pa.StructType) -> bool:
         """Whether a narrow parse left out no mapped field; else the field is learned."""
+        if got.num_fields == narrow.num_fields:
+            return True  # nothing was let through
         surfaced = {f.name for f in got if f.name in self._leaves} - {f.name for f in narrow}
         if surfaced:
             self._sent = self._sent | surfaced
@@ -155,18 +167,14 @@ def _valid_text(body: bytes) -> bool:
 
 
 def _read_page(
-    body: bytes, record: pa.StructType, path: str, extra: dict[str, pa.DataType], *, infer: bool
+    body: bytes, schema: pa.Schema, path: str, extra: dict[str, pa.DataType], *, infer: bool
 ) -> tuple[pa.StructArray, dict[str, Any]] | None:
     import pyarrow as pa
 
     parts = [p for p in path.split(".") if p]
     if not parts:
         return None
-    typ: pa.DataType = pa.list_(record)
-    for part in reversed(parts[1:]):
-        typ = pa.struct([(part, typ)])
-    fields = [(parts[0], typ)] + [(k, v) for k, v in extra.items() if k != parts[0]]
-    table = _read(body, pa.schema(fields), newlines=True, infer=infer)
+    table = _read(body, schema, newlines=True, infer=infer)
     if table is None or table.num_rows != 1:
         return None
     column: Any = table.column(parts[0]).combine_chunks()
@@ -180,6 +188,18 @@ def _read_page(
     if records.null_count or not pa.types.is_struct(records.type):
         return None
     return records, {k: table.column(k)[0].as_py() for k in extra}
+
+
+def _page_schema(record: pa.StructType, path: str, extra: dict[str, pa.DataType]) -> pa.Schema:
+    """The schema of a whole page: ``record`` items in a list at dotted ``path``."""
+    import pyarrow as pa
+
+    parts = [p for p in path.split(".") if p]
+    typ: pa.DataType = pa.list_(record)
+    for part in reversed(parts[1:]):
+        typ = pa.struct([(part, typ)])
+    fields = [(parts[0], typ)] + [(k, v) for k, v in extra.items() if k != parts[0]]
+    return pa.schema(fields)
 
 
 def _read_lines(
