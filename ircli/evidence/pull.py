@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ircli.core.events import Event
 from ircli.errors import IrcliError, RefusedError
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ircli.store import Store
 
 PART_RAW_BYTES = 256 * 1024 * 1024
+T = TypeVar("T")
 
 Progress = Callable[[int, int], None]
 """Called after each page with (records kept so far, pages so far)."""
@@ -190,8 +191,7 @@ class Pull:
         part = None
         last_state: dict[str, Any] | None = self.state
         try:
-            pages = _prefetched(self.src.pages(self.query, self.state), "evidence-fetch")
-            for page in _prefetched(_finished(pages), "evidence-parse"):
+            for page in _parsed(self.src.pages(self.query, self.state)):
                 if part is None:
                     part = self._new_part(folder)
                 self._take(part, page)
@@ -307,31 +307,55 @@ def _in_scope(batch: pa.RecordBatch, query: Query) -> pa.RecordBatch:
     return batch if mask is None else batch.filter(mask)
 
 
-def _finished(pages: Iterator[Page]) -> Iterator[Page]:
-    """Pages with their records parsed (what a source left for later, see ``Page.finish``)."""
+def _finish(page: Page) -> Page:
+    """The page with its records parsed (what a source left for later, see ``Page.finish``)."""
+    if page.finish is not None:
+        done = page.finish()
+        page.records, page.raws, page.columns, page.slow = (
+            done.records,
+            done.raws,
+            done.columns,
+            done.slow,
+        )
+        page.rejected = [*page.rejected, *done.rejected]
+        page.finish = None
+    return page
+
+
+PARSERS = 2
+"""Pages parsed at once. Parsing (C++, without the GIL) is the longest step of a pull;
+two pages in flight keep both cores of a small machine busy while the fetch and the
+normalising threads wait on the network or on each other."""
+
+
+def _parsed(pages: Iterator[Page], workers: int = PARSERS, ahead: int = 4) -> Iterator[Page]:
+    """``pages`` fetched in a thread of their own and parsed by ``workers`` more, handed
+    on in order, each as soon as it and the pages before it are parsed; at most ``ahead``
+    wait. A failure to fetch comes after the pages fetched before it."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="evidence-parse")
+
+    def submitted() -> Iterator[Future[Page]]:
+        try:
+            for page in pages:  # in the fetching thread: it hands each page on itself
+                yield pool.submit(_finish, page)
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
     try:
-        for page in pages:
-            if page.finish is not None:
-                done = page.finish()
-                page.records, page.raws, page.columns, page.slow = (
-                    done.records,
-                    done.raws,
-                    done.columns,
-                    done.slow,
-                )
-                page.rejected = [*page.rejected, *done.rejected]
-                page.finish = None
-            yield page
+        for parsing in _prefetched(submitted(), "evidence-fetch", depth=ahead):
+            yield parsing.result()
     finally:
-        close = getattr(pages, "close", None)
-        if close is not None:
-            close()  # stops the fetching thread behind it
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _prefetched(pages: Iterator[Page], name: str, depth: int = 2) -> Iterator[Page]:
+def _prefetched(pages: Iterator[T], name: str, depth: int = 2) -> Iterator[T]:
     """Run ``pages`` in a thread, ahead of the consumer: the next pages are fetched (or
-    parsed) while this one is normalised and written. Order is kept; at most ``depth``
-    pages wait."""
+    handed to the parsers) while this one is normalised and written. Order is kept; at
+    most ``depth`` pages wait."""
     box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 

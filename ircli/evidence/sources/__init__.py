@@ -76,8 +76,9 @@ class Page:
     """With ``columns``: the same records parsed one by one, for when a record is bad."""
     finish: Callable[[], Page] | None = None
     """The records are not parsed yet: this returns the page with its ``columns`` (and
-    ``slow``) or ``records``. The pull runs it in a thread of its own, so that parsing one
-    page overlaps fetching the next (it may raise what ``pages`` may)."""
+    ``slow``) or ``records``. The pull runs it in parsing threads, several pages at once,
+    so that parsing overlaps fetching; it must not depend on other pages' ``finish`` having
+    run (it may raise what ``pages`` may)."""
 
 
 @dataclass
