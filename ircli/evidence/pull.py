@@ -359,20 +359,24 @@ def _prefetched(pages: Iterator[T], name: str, depth: int = 2) -> Iterator[T]:
     box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def hand_on(kind: str, item: Any) -> bool:
+        """Queue ``item`` unless the consumer has stopped (then nobody would take it)."""
+        while not stop.is_set():
+            try:
+                box.put((kind, item), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for page in pages:
-                while not stop.is_set():
-                    try:
-                        box.put(("page", page), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_on("page", page):
                     return
-            box.put(("end", None))
+            hand_on("end", None)
         except BaseException as exc:  # handed to the consumer, which re-raises it
-            box.put(("error", exc))
+            hand_on("error", exc)
         finally:
             close = getattr(pages, "close", None)
             if close is not None:
