@@ -146,3 +146,23 @@ def test_cli_process_skips_the_iri_grammar_import() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.stderr.strip().splitlines()[-1] == "True False 0", done.stderr
     assert "distillation" in done.stdout
+
+
+def test_cli_process_skips_httpx_command_line_client() -> None:
+    """httpx imports its own console command (rich, pygments) whenever click and rich are
+    installed; an ircli process uses httpx as a library only."""
+    probe = (
+        "import sys\n"
+        "from ircli.cli.main import main\n"
+        "sys.argv = ['ircli', '--version']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "import httpx\n"
+        "client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204)))\n"
+        "print(client.get('https://logs.example/').status_code,"
+        " 'rich.console' in sys.modules, 'pygments' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stderr.strip().splitlines()[-1] == "204 False False", done.stderr

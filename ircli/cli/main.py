@@ -142,6 +142,7 @@ def cli(
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and turn every failure into one line on stderr and a documented exit code."""
     _skip_iri_grammars()
+    _skip_httpx_command_line()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("IRCLI_DEBUG", "") not in ("", "0")
     code = run(args, debug=debug)
@@ -156,6 +157,19 @@ def _skip_iri_grammars() -> None:
     playbook and CACAO validation check no formats, so the command line never needs it.
     """
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def _skip_httpx_command_line() -> None:
+    """Keep ``import httpx`` from loading httpx's own command-line client.
+
+    httpx imports its ``httpx`` console command at import time whenever click and rich
+    are installed (they are, for ircli), and that pulls in rich's console and pygments:
+    about 0.1 s in every ircli process that pulls evidence, acts or reports. ircli never
+    runs that command; without the module httpx falls back to a stub that says how to
+    install it.
+    """
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def run(args: list[str], *, debug: bool = False) -> int:
