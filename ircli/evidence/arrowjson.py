@@ -177,7 +177,9 @@ def _read_page(
     table = _read(body, schema, newlines=True, infer=infer)
     if table is None or table.num_rows != 1:
         return None
-    column: Any = table.column(parts[0]).combine_chunks()
+    chunks = table.column(parts[0])
+    # One block, one chunk: taken as it is (combining would copy every record).
+    column: Any = chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks()
     for part in parts[1:]:
         if not pa.types.is_struct(column.type):
             return None  # a level the narrow parse let through with another shape
@@ -210,7 +212,8 @@ def _read_lines(
     table = _read(body, pa.schema(list(record)), newlines=False, infer=infer)
     if table is None or table.num_rows != lines:
         return None
-    return table.to_struct_array().combine_chunks()
+    chunks = table.to_struct_array()
+    return chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks()
 
 
 def _read(body: bytes, schema: pa.Schema, *, newlines: bool, infer: bool) -> pa.Table | None:
