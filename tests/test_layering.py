@@ -129,21 +129,30 @@ def test_front_ends_only_call_services() -> None:
                 )
 
 
-def test_cli_process_skips_the_iri_grammar_import() -> None:
-    """jsonschema would import rfc3987_syntax (installed with stix2-validator) and spend
-    seconds compiling its grammars; an ircli process loading playbooks must not."""
+def _after_cli(argv: list[str], then: str) -> subprocess.CompletedProcess[str]:
+    """Run ``ircli ARGV`` through its entry point in a fresh interpreter, then the Python
+    ``then`` (which prints its findings to stderr) in the same process."""
     probe = (
         "import sys\n"
         "from ircli.cli.main import main\n"
-        "sys.argv = ['ircli', 'playbook', 'list', '--json']\n"
+        f"sys.argv = ['ircli', *{argv!r}]\n"
+        "code = None\n"
         "try:\n"
         "    main()\n"
         "except SystemExit as exit:\n"
-        "    code = exit.code\n"
-        "print('jsonschema' in sys.modules, sys.modules.get('rfc3987_syntax') is not None, code,"
-        " file=sys.stderr)\n"
+        "    code = exit.code\n" + then
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+
+
+def test_cli_process_skips_the_iri_grammar_import() -> None:
+    """jsonschema would import rfc3987_syntax (installed with stix2-validator) and spend
+    seconds compiling its grammars; an ircli process loading playbooks must not."""
+    done = _after_cli(
+        ["playbook", "list", "--json"],
+        "print('jsonschema' in sys.modules, sys.modules.get('rfc3987_syntax') is not None, code,"
+        " file=sys.stderr)\n",
+    )
     assert done.stderr.strip().splitlines()[-1] == "True False 0", done.stderr
     assert "distillation" in done.stdout
 
@@ -151,18 +160,11 @@ def test_cli_process_skips_the_iri_grammar_import() -> None:
 def test_cli_process_skips_httpx_command_line_client() -> None:
     """httpx imports its own console command (rich, pygments) whenever click and rich are
     installed; an ircli process uses httpx as a library only."""
-    probe = (
-        "import sys\n"
-        "from ircli.cli.main import main\n"
-        "sys.argv = ['ircli', '--version']\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
+    done = _after_cli(
+        ["--version"],
         "import httpx\n"
         "client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204)))\n"
         "print(client.get('https://logs.example/').status_code,"
-        " 'rich.console' in sys.modules, 'pygments' in sys.modules, file=sys.stderr)\n"
+        " 'rich.console' in sys.modules, 'pygments' in sys.modules, file=sys.stderr)\n",
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.stderr.strip().splitlines()[-1] == "204 False False", done.stderr
