@@ -116,9 +116,12 @@ def run(folder: Path) -> None:
         f"ratio {float(inner) / scan:.1f}x (goal <= 3x) | CPU {cpu:.1f} s vs scan {scan_cpu:.2f} s "
         f"= {cpu / max(scan_cpu, 1e-9):.1f}x | peak RSS {after.ru_maxrss / 1024:.0f} MB"
     )
-    print("  phase (wall s / CPU s): " + " | ".join(
-        f"{k} {w:.2f}/{c:.2f}" for k, (w, c) in sorted(phases.items(), key=lambda kv: -kv[1][1])
-    ))
+    print(
+        "  phase (wall s / CPU s): "
+        + " | ".join(
+            f"{k} {w:.2f}/{c:.2f}" for k, (w, c) in sorted(phases.items(), key=lambda kv: -kv[1][1])
+        )
+    )
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "ircli"
 
-HEAVY = ("textual", "duckdb", "httpx", "pyarrow", "rich", "stix2", "jinja2", "numpy")
+HEAVY = ("textual", "duckdb", "httpx", "pyarrow", "rich", "stix2", "jinja2", "numpy", "igraph")
 
 
 def _loaded_after(code: str) -> set[str]:
