@@ -104,13 +104,13 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
     """``tokens(account_id, kind, tok)``: every shareable fact of every account."""
     groups = " ".join(f"WHEN '{k}' THEN '{g}'" for k, (g, _) in TOKEN_KINDS.items())
     # Main source addresses first, in a pass of their own: inside the token query below the
-    # engine would read and group the requests once for each use of the token list.
+    # engine would group the addresses once for each use of the token list.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE acct_main_ip AS
         SELECT account_id, src_ip FROM (
-            SELECT account_id, src_ip, count(*) AS c, sum(count(*)) OVER (PARTITION BY account_id) AS tot
-            FROM rqw WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
+            SELECT account_id, src_ip, sum(n) AS c, sum(sum(n)) OVER (PARTITION BY account_id) AS tot
+            FROM acct_ip WHERE src_ip IS NOT NULL GROUP BY account_id, src_ip
         ) WHERE c >= 0.3 * tot
         """
     )
@@ -154,10 +154,10 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
             -- of it to count above; the same set of several data-centre addresses is rarer than
             -- any one. Only hosting networks: people share NAT, mobile and proxy exits by chance.
             SELECT account_id, 'fleet', string_agg(src_ip, ',' ORDER BY src_ip) FROM (
-                SELECT account_id, src_ip, count(*) AS c,
-                       sum(count(*)) OVER (PARTITION BY account_id) AS tot,
+                SELECT account_id, src_ip, sum(n) AS c,
+                       sum(sum(n)) OVER (PARTITION BY account_id) AS tot,
                        count(*) OVER (PARTITION BY account_id) AS k
-                FROM rqw WHERE src_ip IS NOT NULL AND asn_type = 'hosting'
+                FROM acct_ip WHERE src_ip IS NOT NULL AND asn_type = 'hosting'
                 GROUP BY account_id, src_ip
             ) WHERE c >= 0.02 * tot AND k BETWEEN 2 AND 16
             GROUP BY account_id HAVING count(*) >= 2
