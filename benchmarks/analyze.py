@@ -57,11 +57,11 @@ timed(features, "prepare", "load")
 timed(features, "load_requests", "load")
 for name, label in [("behaviour", "behaviour"), ("content", "content classification"),
                     ("timing", "timing/regularity"), ("overlap", "overlap"),
-                    ("lifecycle", "lifecycle"), ("identity", "identity")]:
+                    ("lifecycle", "lifecycle"), ("addresses", "identity"), ("identity", "identity")]:
     timed(features, name, label)
 for name in ("build_tokens", "link", "components"):
     timed(linking, name, "linking graph")
-timed(linking, "communities", "Louvain")
+timed(linking, "communities", "communities (Leiden)")
 timed(coordination, "build", "coordination")
 timed(indicators, "compute", "indicator table")
 timed(linking, "minimal_evidence", "verdicts and evidence")

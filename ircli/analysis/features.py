@@ -336,7 +336,8 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
 
 
 def addresses(con: duckdb.DuckDBPyConnection) -> None:
-    """``acct_ip``: requests per account, source address and network type.
+    """``acct_ip``: per account and source address, its requests, those from a hosting
+    network, and whether it showed on a network where many people share one address.
 
     Shared-network addresses, each account's main addresses and its server fleet all read
     this instead of grouping every request by its address once for each of them.
@@ -344,7 +345,10 @@ def addresses(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE acct_ip AS
-        SELECT account_id, src_ip, asn_type, count(*) AS n FROM rqw GROUP BY ALL
+        SELECT account_id, src_ip, count(*) AS n,
+               count(*) FILTER (WHERE asn_type = 'hosting') AS n_hosting,
+               bool_or(asn_type IN ('edu', 'mobile', 'business')) AS shared_net
+        FROM rqw GROUP BY account_id, src_ip
         """
     )
 
@@ -356,7 +360,7 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE f_ident AS
         WITH nat AS (
             -- addresses the requests show on networks where many people share one IP
-            SELECT DISTINCT src_ip FROM acct_ip WHERE asn_type IN ('edu', 'mobile', 'business')
+            SELECT DISTINCT src_ip FROM acct_ip WHERE shared_net
         ), pay AS (
             SELECT payment_fingerprint, count(*) AS accts,
                    count(DISTINCT coalesce(org_id, account_id)) AS orgs

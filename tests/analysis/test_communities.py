@@ -1,6 +1,6 @@
 """Communities of the linking graph: bridges cut, the same answer every run, Louvain-good.
 
-The analysis splits large linked components with igraph's multilevel (Louvain) method.
+The analysis splits large linked components with igraph's Leiden method (modularity).
 These pin what it must keep doing: cut a thin bridge between dense groups, give the same
 communities whatever random numbers the process used before, and find partitions at least
 as modular as networkx's reference Louvain on the same graphs.
