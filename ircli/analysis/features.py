@@ -298,22 +298,22 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_life AS
-        WITH x AS (
-            SELECT r.account_id, r.ph, r.ts, rel.released_at,
+        WITH moved AS (
+            -- accounts that used a new model, and the first launch they moved to, found
+            -- from the requests again: cheaper than keeping every row of x to read it twice,
+            -- and a grouping rather than a window over the rows kept
+            SELECT r.account_id, min(rel.released_at) AS moved_at
+            FROM rq r JOIN rel ON r.model = rel.model
+            WHERE r.ts >= rel.released_at GROUP BY r.account_id
+        ), x AS (
+            SELECT r.account_id, r.ph, r.ts, rel.released_at, m.moved_at,
                    rel.model IS NOT NULL AND r.ts >= rel.released_at AS is_new
-            FROM rq r LEFT JOIN rel ON r.model = rel.model
+            FROM rq r JOIN moved m ON m.account_id = r.account_id
+            LEFT JOIN rel ON r.model = rel.model
         ), y AS (
             -- first_seen is the prompt's first time from this account, kept in acct_ph
-            SELECT x.*, p.first_ts AS first_seen,
-                   min(CASE WHEN x.is_new THEN x.released_at END)
-                       OVER (PARTITION BY x.account_id) AS moved_at
+            SELECT x.*, p.first_ts AS first_seen
             FROM x JOIN acct_ph p ON p.account_id = x.account_id AND p.ph = x.ph
-            -- accounts that used a new model, found from the requests again: cheaper than
-            -- keeping every row of x to read it twice
-            WHERE x.account_id IN (
-                SELECT r.account_id FROM rq r JOIN rel ON r.model = rel.model
-                WHERE r.ts >= rel.released_at
-            )
         )
         -- Replay is a change of behaviour at the pivot: the share of new-model requests
         -- re-sending a prompt from before the release, against how often the account
