@@ -83,14 +83,17 @@ def test_shared_prompt_share_matches_its_definition(con: Any) -> None:
 def test_release_replay_matches_its_definition(con: Any) -> None:
     n = _same(
         con,
-        "SELECT account_id::VARCHAR, n_new, pivot_delay_h, replay_new, repeat_old, n_all FROM f_life",
+        "SELECT account_id::VARCHAR, n_new, pivot_delay_h, replay_new, repeat_old, n_all, "
+        "n_since FROM f_life",
         """
         WITH x AS (
             SELECT r.account_id, r.ph, r.ts, rel.released_at,
                    rel.model IS NOT NULL AND r.ts >= rel.released_at AS is_new
             FROM plain r LEFT JOIN rel ON r.model = rel.model
         ), y AS (
-            SELECT x.*, min(x.ts) OVER (PARTITION BY x.account_id, x.ph) AS first_seen
+            SELECT x.*, min(x.ts) OVER (PARTITION BY x.account_id, x.ph) AS first_seen,
+                   min(CASE WHEN x.is_new THEN x.released_at END)
+                       OVER (PARTITION BY x.account_id) AS moved_at
             FROM x WHERE x.account_id IN (SELECT account_id FROM x WHERE is_new)
         )
         SELECT account_id, count(*) FILTER (WHERE is_new),
@@ -98,7 +101,7 @@ def test_release_replay_matches_its_definition(con: Any) -> None:
                avg(CASE WHEN first_seen < released_at THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_new),
                coalesce(avg(CASE WHEN ts > first_seen THEN 1.0 ELSE 0.0 END)
                    FILTER (WHERE NOT is_new), 0.0),
-               count(*)
+               count(*), count(*) FILTER (WHERE ts >= moved_at)
         FROM y GROUP BY account_id
         """,
     )
@@ -141,6 +144,72 @@ def test_source_ip_tokens_match_their_definition(con: Any) -> None:
         """,
     )
     assert n > 0  # the world has accounts sharing a source address
+
+
+def _fleet_world() -> MiniWorld:
+    """Tenants spread over one small set of servers, a customer on servers of its own, and
+    one behind a proxy pool: fleets shared, fleets not shared, and no fleet at all."""
+    from archetypes import _spread
+
+    w = MiniWorld(seed=3)
+    servers = [f"10.77.0.{i}" for i in range(1, 6)]
+    for name, pool, kind in [
+        ("tenant-0", servers, "hosting"),
+        ("tenant-1", servers[1:], "hosting"),
+        ("tenant-2", servers, "hosting"),
+        ("own", ["10.80.0.1", "10.80.0.2"], "hosting"),
+        ("proxied", [f"100.64.0.{i}" for i in range(1, 40)], "resproxy"),
+    ]:
+        w.account(name, "background")
+        for j, ts in enumerate(_spread(w, 80)):
+            w.request(name, ts, f"Task {name} {j}", src_ip=pool[j % len(pool)], asn_type=kind)
+    return w
+
+
+def test_fleet_tokens_match_their_definition() -> None:
+    from ircli.analysis import features, linking, tables
+
+    con = tables.connect()
+    req, acc, _ = _fleet_world().tables()
+    tables.register(con, "requests", req)
+    tables.register(con, "accounts", acc)
+    features.build(con, text=True, releases=False)
+    linking.build_tokens(con)
+    con.execute("CREATE TEMP VIEW plain AS SELECT * FROM requests")
+    n = _same(
+        con,
+        "SELECT account_id || ' ' || tok FROM tokens WHERE kind = 'fleet'",
+        """
+        WITH raw AS (
+            SELECT account_id, string_agg(src_ip, ',' ORDER BY src_ip) AS tok FROM (
+                SELECT account_id, src_ip, count(*) AS c,
+                       sum(count(*)) OVER (PARTITION BY account_id) AS tot,
+                       count(*) OVER (PARTITION BY account_id) AS k
+                FROM plain WHERE src_ip IS NOT NULL AND asn_type = 'hosting'
+                GROUP BY account_id, src_ip
+            ) WHERE c >= 0.02 * tot AND k BETWEEN 2 AND 16
+            GROUP BY account_id HAVING count(*) >= 2
+        ), deg AS (SELECT tok, count(DISTINCT account_id) AS deg FROM raw GROUP BY tok)
+        SELECT DISTINCT raw.account_id || ' ' || raw.tok FROM raw JOIN deg USING (tok) WHERE deg >= 2
+        """,
+    )
+    assert n == 2  # tenants 0 and 2 send from the same five servers; no one else does
+    con.close()
+
+
+def test_signup_on_a_shared_network_matches_its_definition(con: Any) -> None:
+    n = _same(
+        con,
+        "SELECT account_id, signup_ip_shared_net FROM f_ident",
+        """
+        SELECT a.account_id, a.signup_ip IN (
+            SELECT src_ip FROM plain WHERE asn_type IN ('edu', 'mobile', 'business')
+        ) FROM acct a
+        """,
+    )
+    assert n > 10
+    shared = con.execute("SELECT count(*) FROM f_ident WHERE signup_ip_shared_net").fetchall()
+    assert shared[0][0] > 0  # the world has sign-ups from campus and mobile networks
 
 
 def test_spills_go_to_a_private_temp_folder_not_the_working_directory(
