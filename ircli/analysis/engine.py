@@ -112,7 +112,8 @@ def _judge_all(
     for i in range(n_rows):
         strengths = {n: float(col[i] or 0.0) for n, col in s_cols}
         rows.append((data["account_id"][i], data["root"][i], strengths))
-    own = {acc: judge(s, has_text=has_text) for acc, _, s in rows}
+    # Only cluster members' own judgements are read (for their cluster's levels).
+    own = {acc: judge(s, has_text=has_text) for acc, root, s in rows if root is not None}
     members: dict[str, list[str]] = {}
     for acc, root, _ in rows:
         if root is not None:
