@@ -177,6 +177,9 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
         FROM raw JOIN deg USING (kind, tok) WHERE deg.deg >= 2
         """
     )
+    # The addresses were read for the last time: at incident size, with proxy pools, they
+    # hold millions of rows that the later passes need the memory for.
+    con.execute("DROP TABLE IF EXISTS acct_ip")
 
 
 def link(con: duckdb.DuckDBPyConnection) -> None:
@@ -306,8 +309,12 @@ def communities(con: duckdb.DuckDBPyConnection) -> None:
             moves.extend((account, group[0]) for account in group)
     if not moves:
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE moves (account_id VARCHAR, root VARCHAR)")
-    con.executemany("INSERT INTO moves VALUES (?, ?)", moves)
+    # Two list parameters unnested side by side: one statement, not one insert per account.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE moves AS "
+        "SELECT unnest(?::VARCHAR[]) AS account_id, unnest(?::VARCHAR[]) AS root",
+        [[a for a, _ in moves], [r for _, r in moves]],
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE clusters AS
