@@ -121,9 +121,19 @@ def register(con: duckdb.DuckDBPyConnection, table: str, source: Source) -> int:
 
 
 def has_values(con: duckdb.DuckDBPyConnection, table: str, column: str) -> float:
-    """Share of rows of ``table`` where ``column`` is not NULL (sampled for speed)."""
-    row = con.execute(
-        f"SELECT avg(CASE WHEN {column} IS NULL THEN 0.0 ELSE 1.0 END) "
-        f"FROM (SELECT {column} FROM {table} LIMIT 100000)"
-    ).fetchall()[0]
+    """Share of rows of ``table`` where ``column`` is not NULL, over its first 100,000 rows.
+
+    The first rows in the source's order, not whichever rows the threads reach first: the
+    share is part of the result, so a sample that changed from run to run changed the
+    analysis id of the same evidence.
+    """
+    kept = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        row = con.execute(
+            f"SELECT avg(CASE WHEN {column} IS NULL THEN 0.0 ELSE 1.0 END) "
+            f"FROM (SELECT {column} FROM {table} LIMIT 100000)"
+        ).fetchall()[0]
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
     return float(row[0] or 0.0)

@@ -228,3 +228,21 @@ def test_spills_go_to_a_private_temp_folder_not_the_working_directory(
         "FROM range(3000000) ORDER BY v)"
     ).fetchall()
     assert not (tmp_path / ".tmp").exists()
+
+
+def test_text_share_is_read_from_the_same_rows_every_run() -> None:
+    import pyarrow as pa
+
+    from ircli.analysis import tables
+
+    # Text on the first 100,000 rows only: any other sample of the rows sees less of it.
+    n = 300_000
+    texts = pa.array(["p"] * 100_000 + [None] * (n - 100_000), pa.string())
+    source = pa.table({"account_id": pa.array(["a"] * n), "prompt_text": texts})
+    con = tables.connect(threads=2)
+    con.register("t", source)
+    shares = {tables.has_values(con, "t", "prompt_text") for _ in range(8)}
+    assert shares == {1.0}
+    setting = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    assert setting[0][0] is False  # the analysis's own setting is back
+    con.close()
