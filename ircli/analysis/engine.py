@@ -23,6 +23,9 @@ class AnalysisResult:
     summary: dict[str, Any]
     indicators: list[dict[str, str]] = field(default_factory=list)
     peers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+    """How long the analysis took: a fact of this run, kept out of the result (whose hash
+    names it) so that the same evidence always gives the same analysis."""
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON form."""
@@ -72,9 +75,9 @@ def analyze(
             "prompt_text_share": round(text_share, 3),
             "content_source": "prompt text" if has_text else "hashes and token economics",
             "releases": "given" if has_releases else "inferred from first use",
-            "seconds": round(time.perf_counter() - started, 2),
         }
     )
+    result.seconds = round(time.perf_counter() - started, 2)
     return result
 
 

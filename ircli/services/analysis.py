@@ -125,12 +125,13 @@ def analyze_incident(
                     hint="the evidence was altered; re-pull it into a new incident",
                 )
             paths[table].append(path)
-    result = analyze(
+    analysed = analyze(
         paths["requests"],
         paths["accounts"],
         paths["releases"] or None,
         memory_limit=memory_limit,
-    ).to_dict()
+    )
+    result = analysed.to_dict()
     sha, stored = store_result(files_dir, result)
     analysis_id = "AN-" + sha[:8]
     payload = {
@@ -139,6 +140,7 @@ def analyze_incident(
         "result_sha256": sha,
         "result_path": str(stored.relative_to(files_dir)),
         "summary": result["summary"],
+        "seconds": analysed.seconds,
     }
     event = ws.store.append(incident, EVENT, payload, ws.actor)
     return IncidentAnalysis(analysis_id, incident, event.seq, sha, stored, result)

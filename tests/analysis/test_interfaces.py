@@ -119,6 +119,12 @@ def test_analyze_incident_is_journaled_and_content_addressed(
     assert {f"hydra-{i}" for i in range(6)} <= set(step["alert_account_ids"])
     # A re-run of the step (after a crash) reuses the analysis of the same evidence.
     assert len(list(ws.store.events(inc, types=["analysis.completed"]))) == 1
+    # Analysed again, the same evidence gives the same analysis; only the run's duration,
+    # journaled beside it, is its own.
+    again = analyze_incident(ws, inc)
+    assert (again.analysis_id, again.result_sha256) == (done.analysis_id, done.result_sha256)
+    second = list(ws.store.events(inc, types=["analysis.completed"]))[-1]
+    assert second.payload["seconds"] >= 0 and "seconds" not in done.result["summary"]
 
 
 def test_step_handlers_are_installed() -> None:

@@ -115,14 +115,14 @@ _RESULTS: dict[tuple[str, ...], Any] = {}
 
 def _analyze_once(requests: Any, accounts: Any, releases: Any = None, **kwargs: Any) -> Any:
     """The analysis engine, run once per set of evidence files (they are named by their
-    sha256) per session; the run time is pinned, as it is part of the stored result and
-    so of the analysis id the snapshots show."""
+    sha256) per session; the run time is pinned, as the journal keeps it beside the
+    analysis."""
     from ircli.analysis import engine
 
     key = tuple(Path(p).name for group in (requests, accounts, releases or []) for p in group)
     if key not in _RESULTS:
         result = engine.analyze(requests, accounts, releases, **kwargs)
-        result.summary["seconds"] = 0.0
+        result.seconds = 0.0
         _RESULTS[key] = result
     return _RESULTS[key]
 
