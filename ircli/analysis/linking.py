@@ -16,6 +16,7 @@ engine); each cluster keeps the smallest set of tokens that connects all its mem
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -328,6 +329,9 @@ def communities(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+_SEEDED = threading.Lock()
+
+
 def _louvain(edges: list[tuple[str, str, float]]) -> list[list[str]]:
     """Communities of one weighted graph given as (node, node, weight) edges, in a fixed order.
 
@@ -346,16 +350,19 @@ def _louvain(edges: list[tuple[str, str, float]]) -> list[list[str]]:
     index = {n: i for i, n in enumerate(nodes)}
     graph = igraph.Graph(n=len(nodes), edges=[(index[a], index[b]) for a, b, _ in edges])
     graph.es["weight"] = [w for _, _, w in edges]
-    igraph.set_random_number_generator(random.Random(0))
-    try:
-        found = graph.community_leiden(
-            objective_function="modularity",
-            weights="weight",
-            resolution=RESOLUTION,
-            n_iterations=-1,
-        )
-    finally:
-        igraph.set_random_number_generator(random)
+    # igraph has one random generator per process: two analyses at once (the TUI runs them
+    # in workers) take turns, so neither draws from the other's seeded sequence.
+    with _SEEDED:
+        igraph.set_random_number_generator(random.Random(0))
+        try:
+            found = graph.community_leiden(
+                objective_function="modularity",
+                weights="weight",
+                resolution=RESOLUTION,
+                n_iterations=-1,
+            )
+        finally:
+            igraph.set_random_number_generator(random)
     return [[nodes[i] for i in members] for members in found]
 
 
