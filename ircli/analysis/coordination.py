@@ -47,9 +47,46 @@ def shared_templates(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def shared_wrappers(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_wrap(root, wrapper_cover)``: the share of a cluster's sampled prompts sent through
+    wrappers (a fixed beginning or end of the prompt) that most of its members use.
+
+    An extraction campaign runs one set of instructions around a stream of payloads on every
+    account it owns, however those instructions are worded and however many paraphrases it
+    rotates: the fixed ends recur in each member's traffic and across members. People linked
+    by a shared card or address write their own prompts. Wording-free by construction: only
+    whether the ends repeat counts, never what they say.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_wrap AS
+        WITH m AS (
+            SELECT c.root, c.size, w.account_id, w.pk, w.sk, w.n
+            FROM acct_wrap w JOIN clusters c USING (account_id)
+        ), ends AS (
+            -- an end recurring in one member's own traffic is a wrapper, not a coincidence
+            SELECT root, any_value(size) AS size, account_id, key FROM (
+                SELECT root, size, account_id, pk AS key, n FROM m
+                UNION ALL SELECT root, size, account_id, sk AS key, n FROM m
+            ) GROUP BY root, account_id, key HAVING sum(n) >= 2
+        ), ck AS (
+            SELECT root, key FROM ends GROUP BY root, key
+            HAVING count(*) >= greatest(3, 0.5 * any_value(size))
+        )
+        SELECT m.root,
+               sum(CASE WHEN a.key IS NOT NULL OR b.key IS NOT NULL THEN m.n ELSE 0 END)::DOUBLE
+                 / sum(m.n) AS wrapper_cover
+        FROM m LEFT JOIN ck a ON a.root = m.root AND a.key = m.pk
+               LEFT JOIN ck b ON b.root = m.root AND b.key = m.sk
+        GROUP BY m.root
+        """
+    )
+
+
 def build(con: duckdb.DuckDBPyConnection) -> None:
     """``f_cluster(root, ...)``: synchronisation, sharding and shared-template measures."""
     shared_templates(con)
+    shared_wrappers(con)
     # Cluster members keyed like the request table, so joining every request to its
     # cluster compares small keys instead of converting each request's key to text
     # (an account with no requests has no key and no request rows to join).
@@ -118,7 +155,8 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_cluster AS
-        SELECT s.root, s.size, s.template_cover, s.dup_share, coalesce(y.sync_ratio, 0.0) AS sync_ratio
-        FROM f_shard s LEFT JOIN f_sync y USING (root)
+        SELECT s.root, s.size, s.template_cover, s.dup_share, coalesce(y.sync_ratio, 0.0) AS sync_ratio,
+               coalesce(w.wrapper_cover, 0.0) AS wrapper_cover
+        FROM f_shard s LEFT JOIN f_sync y USING (root) LEFT JOIN f_wrap w USING (root)
         """
     )

@@ -112,6 +112,10 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
             "CREATE OR REPLACE TEMP TABLE acct_tmpl AS SELECT ''::VARCHAR AS account_id, "
             "0::UBIGINT AS key, 0 AS n WHERE false"
         )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE acct_wrap AS SELECT ''::VARCHAR AS account_id, "
+            "0::UBIGINT AS pk, 0::UBIGINT AS sk, 0 AS n WHERE false"
+        )
         return
     con.execute(
         f"""
@@ -177,6 +181,8 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
         FROM c JOIN top USING (account_id)
         """
     )
+    # Each sampled prompt's two ends, kept for the wrappers a cluster shares (coordination).
+    con.execute("CREATE OR REPLACE TEMP TABLE acct_wrap AS SELECT account_id, pk, sk, n FROM ak")
     con.execute("DROP TABLE ak")
 
 
@@ -401,9 +407,15 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_sys AS
-        WITH deg AS (SELECT sph, count(*) AS accts FROM acct_sys GROUP BY sph),
+        WITH deg AS (
+            -- organisations too: one customer's accounts share its deployment's prompt
+            SELECT s.sph, count(*) AS accts,
+                   count(DISTINCT coalesce(a.org_id, s.account_id)) AS orgs
+            FROM acct_sys s LEFT JOIN acct a USING (account_id) GROUP BY s.sph
+        ),
         main AS (SELECT account_id, arg_max(sph, n) AS sph, max(n) AS n FROM acct_sys GROUP BY 1)
-        SELECT main.account_id, main.sph AS main_sph, deg.accts AS sph_accts
+        SELECT main.account_id, main.sph AS main_sph, deg.accts AS sph_accts,
+               deg.orgs AS sph_orgs
         FROM main JOIN deg USING (sph)
         """
     )

@@ -113,6 +113,16 @@ CATALOGUE: tuple[Indicator, ...] = (
         "top template share × distinct-prompt share",
         True,
     ),
+    Indicator(
+        "shared_wrappers",
+        "content",
+        # a linked group, each member with its own payloads: one data set being filled
+        "CASE WHEN cf.size >= 3 AND f.n_text > 0 THEN cf.wrapper_cover * (1 - cf.dup_share) END",
+        ramp(0.45, 0.75),
+        "linked accounts wrap their own payloads in the same fixed instructions, whatever their wording ({value:.2f}, percentile {percentile:.0%})",
+        "share of the cluster's prompts sent through wrappers most members use × (1 − share of prompts two members sent)",
+        True,
+    ),
     # -- economics ------------------------------------------------------------------------
     Indicator(
         "output_input_ratio",
@@ -226,10 +236,11 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "rare_system_prompt",
         "identity",
-        "f.sph_accts",
+        # Organisations, not accounts: a business's accounts share its own deployment.
+        "f.sph_orgs",
         "CASE WHEN v >= 2 THEN least(1.0, ln(5) / ln(greatest(v, 2))) * least(1.0, (v - 1) / 2.0) ELSE 0.0 END",
-        "shares its main system prompt with {value:.0f} accounts in all (rarer is stronger; percentile {percentile:.0%})",
-        "accounts sharing the main system prompt, discounted for popular prompts",
+        "shares its main system prompt with {value:.0f} organisations in all (rarer is stronger; percentile {percentile:.0%})",
+        "organisations sharing the main system prompt, discounted for popular prompts",
     ),
     # -- coordination ---------------------------------------------------------------------
     Indicator(

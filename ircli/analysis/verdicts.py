@@ -86,6 +86,7 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
 ACCESS = ("proxy_share", "geo_inconsistency")
 SIGNUP = ("creation_cohort", "trial_signup")
 UNMIXED = 0.9  # the content family near its top: harvesting is most of what it sends
+BALANCING = ("rate_limit_balancing", "rate_limit_pressure")
 
 
 def judge(
@@ -133,15 +134,16 @@ def judge(
         # ... or concealed access carrying prompts that harvest through and through.
         signup = max(signup, 1.0 if fam["content"] >= UNMIXED else 0.0)
         identity = max(max(shared, default=0.0), min(access, signup))
-    backing = max(identity, fam["coordination"])
+    # Pressing against rate limits is the policy question, not evidence of harvesting: one
+    # verified customer's heavy pipeline spread over its own keys looks just the same.
+    coordination = family_scores({k: v for k, v in strengths.items() if k not in BALANCING})
+    backing = max(identity, coordination["coordination"])
     if backing >= ALERT_AT:
         # Machine timing strengthens other backing evidence but never stands in for it:
         # it raises the score, never carries weak backing (a trial sign-up) over the line.
         backing = min(1.0, backing + 0.2 * fam["timing"])
     exculpatory = fam["exculpatory"]
-    balancing = max(
-        strengths.get("rate_limit_balancing", 0.0), strengths.get("rate_limit_pressure", 0.0)
-    )
+    balancing = max(strengths.get(n, 0.0) for n in BALANCING)
     score = round(content * backing * (1.0 - exculpatory), 4)
     if content >= ALERT_AT and backing >= ALERT_AT and exculpatory < ALERT_AT:
         verdict = "alert"
