@@ -18,17 +18,14 @@ def shared_templates(con: duckdb.DuckDBPyConnection) -> None:
 
     One curriculum split across many accounts shows as one template carrying a good part
     of each account's traffic, with the payloads differing. A popular tool's template is
-    shared too, but by accounts whose content is not harvesting: only templates whose
-    users are mostly harvesting count.
+    shared too, but by accounts whose content is not harvesting (in words or in shape,
+    ``f_shape``): only templates whose users are mostly harvesting count.
     """
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_tshare AS
         WITH h AS (
-            SELECT account_id,
-                   (cot >= 0.25 * n_text OR judge >= 0.25 * n_text OR lang >= 0.15 * n_text
-                    OR rewrite >= 0.15 * n_text) AS harvesting
-            FROM f_content WHERE n_text > 0
+            SELECT account_id, worded OR shaped AS harvesting FROM f_shape
         ), use AS (
             SELECT t.account_id, t.key FROM acct_tmpl t JOIN f_content c USING (account_id)
             -- a handful of prompts shows no template, only common phrasing

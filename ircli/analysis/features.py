@@ -282,6 +282,31 @@ def timing(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def shape(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_shape``: whether an account's traffic reads as harvesting, by words or by shape.
+
+    ``worded``: a good share of its prompts ask for reasoning, grading, thinking in a given
+    language or safe rewrites (the lexicon). ``shaped``: its exchanges have the shape of
+    extraction whatever their words: one-shot requests, each with a payload no other account
+    sends, taking more output per input token than most accounts do. People converse and
+    ask what others ask; pipelines that extract fields take short answers.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_shape AS
+        SELECT b.account_id,
+               coalesce(c.cot >= 0.25 * c.n_text OR c.judge >= 0.25 * c.n_text
+                        OR c.lang >= 0.15 * c.n_text OR c.rewrite >= 0.15 * c.n_text, false)
+                 AS worded,
+               b.n >= 20 AND b.single_turn >= 0.8 AND coalesce(c.mean_len, 0) >= 48
+                 AND coalesce(o.shared_prompt_share, 0.0) < 0.3
+                 AND b.out_in >= (SELECT median(out_in) FROM f_base) AS shaped
+        FROM f_base b LEFT JOIN f_content c USING (account_id)
+        LEFT JOIN f_overlap o USING (account_id)
+        """
+    )
+
+
 def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
     """Model-release pivot with replay: first use of a new model soon after launch, re-sending
     prompts the account had already sent to an older model.
@@ -429,6 +454,7 @@ def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None
     load_requests(con)
     timing(con)
     overlap(con)
+    shape(con)
     lifecycle(con, releases=releases)
     addresses(con)
     identity(con)

@@ -133,12 +133,12 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
             -- A template is a curriculum where the account harvests with it and sends payloads
             -- no one else sends: a shard of one data set, not a tool many people use.
             SELECT t.account_id,
-                   CASE WHEN (c.cot >= 0.25 * c.n_text OR c.judge >= 0.25 * c.n_text
-                              OR c.lang >= 0.15 * c.n_text OR c.rewrite >= 0.15 * c.n_text)
+                   CASE WHEN (h.worded OR h.shaped)
                              AND coalesce(o.shared_prompt_share, 0.0) < 0.3
                         THEN 'curriculum' ELSE 'template' END,
                    CAST(t.key AS VARCHAR)
             FROM acct_tmpl t JOIN f_content c USING (account_id)
+            JOIN f_shape h USING (account_id)
             LEFT JOIN f_overlap o USING (account_id)
             WHERE t.n >= 0.15 * c.n_text AND c.mean_len >= 48
             UNION ALL
