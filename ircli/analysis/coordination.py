@@ -56,7 +56,7 @@ def shared_wrappers(con: duckdb.DuckDBPyConnection) -> None:
     """
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE f_wrap AS
+        CREATE OR REPLACE TEMP TABLE wrap_keys AS
         WITH m AS (
             SELECT c.root, c.size, w.account_id, w.pk, w.sk, w.n
             FROM acct_wrap w JOIN clusters c USING (account_id)
@@ -66,10 +66,18 @@ def shared_wrappers(con: duckdb.DuckDBPyConnection) -> None:
                 SELECT root, size, account_id, pk AS key, n FROM m
                 UNION ALL SELECT root, size, account_id, sk AS key, n FROM m
             ) GROUP BY root, account_id, key HAVING sum(n) >= 2
-        ), ck AS (
-            SELECT root, key FROM ends GROUP BY root, key
-            HAVING count(*) >= greatest(3, 0.5 * any_value(size))
         )
+        SELECT root, key FROM ends GROUP BY root, key
+        HAVING count(*) >= greatest(3, 0.5 * any_value(size))
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_wrap AS
+        WITH m AS (
+            SELECT c.root, w.account_id, w.pk, w.sk, w.n
+            FROM acct_wrap w JOIN clusters c USING (account_id)
+        ), ck AS (SELECT * FROM wrap_keys)
         SELECT m.root,
                sum(CASE WHEN a.key IS NOT NULL OR b.key IS NOT NULL THEN m.n ELSE 0 END)::DOUBLE
                  / sum(m.n) AS wrapper_cover
@@ -80,8 +88,38 @@ def shared_wrappers(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def campaign_wrappers(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_campaign(account_id, campaign_wrapper_share)``: the share of an account's sampled
+    prompts sent through the wrappers of a campaign — a cluster spanning several
+    organisations whose members wrap their own payloads in the same recurring ends.
+
+    The wrappers are the campaign's fingerprint (what the Forum shares as prompt-template
+    indicators): an account that sends much of its traffic through them, such as a relay
+    reselling access to the campaign's operators, carries its content whatever the words.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_campaign AS
+        WITH src AS (
+            SELECT c.root FROM clusters c JOIN acct a USING (account_id)
+            JOIN f_wrap w USING (root) JOIN f_shard s USING (root)
+            WHERE c.size >= 3 AND w.wrapper_cover * (1 - s.dup_share) >= 0.6
+            GROUP BY c.root HAVING count(DISTINCT coalesce(a.org_id, a.account_id)) >= 3
+        ), keys AS (
+            SELECT DISTINCT k.key FROM wrap_keys k JOIN src USING (root)
+        )
+        SELECT w.account_id,
+               sum(CASE WHEN a.key IS NOT NULL OR b.key IS NOT NULL THEN w.n ELSE 0 END)::DOUBLE
+                 / sum(w.n) AS campaign_wrapper_share
+        FROM acct_wrap w LEFT JOIN keys a ON a.key = w.pk LEFT JOIN keys b ON b.key = w.sk
+        GROUP BY w.account_id
+        """
+    )
+
+
 def build(con: duckdb.DuckDBPyConnection) -> None:
-    """``f_cluster(root, ...)``: synchronisation, sharding and shared-template measures."""
+    """``f_cluster(root, ...)``: synchronisation, sharding and shared-template measures;
+    ``f_campaign``: each account's traffic through a campaign's wrappers."""
     shared_templates(con)
     shared_wrappers(con)
     # Cluster members keyed like the request table, so joining every request to its
@@ -157,3 +195,4 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         FROM f_shard s LEFT JOIN f_sync y USING (root) LEFT JOIN f_wrap w USING (root)
         """
     )
+    campaign_wrappers(con)

@@ -123,6 +123,17 @@ CATALOGUE: tuple[Indicator, ...] = (
         "share of the cluster's prompts sent through wrappers most members use × (1 − share of prompts two members sent)",
         True,
     ),
+    Indicator(
+        "campaign_wrappers",
+        "content",
+        # only for linked accounts: sharing a campaign's wording is what a student using
+        # the same public prompt does too; a relay is linked to its own tenants
+        "CASE WHEN f.n_text >= 10 AND cf.size >= 2 THEN fc.campaign_wrapper_share END",
+        ramp(0.3, 0.6),
+        "{value:.0%} of prompts go through the fixed instructions of a campaign that spans several organisations (percentile {percentile:.0%})",
+        "share of prompts sent through wrappers that a multi-organisation cluster shares with disjoint payloads",
+        True,
+    ),
     # -- economics ------------------------------------------------------------------------
     Indicator(
         "output_input_ratio",
@@ -362,6 +373,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> list[str]:
         LEFT JOIN clusters c USING (account_id)
         LEFT JOIN f_cluster cf ON cf.root = c.root
         LEFT JOIN f_tshare ts USING (account_id)
+        LEFT JOIN f_campaign fc USING (account_id)
         """
     )
     cols = []
