@@ -129,7 +129,9 @@ CATALOGUE: tuple[Indicator, ...] = (
         # only for linked accounts: sharing a campaign's wording is what a student using
         # the same public prompt does too; a relay is linked to its own tenants
         "CASE WHEN f.n_text >= 10 AND cf.size >= 2 THEN fc.campaign_wrapper_share END",
-        ramp(0.3, 0.6),
+        # a relay mixes many tenants' traffic: a third of it through one campaign's wrappers
+        # is already most of what a harvesting tenant sends
+        ramp(0.2, 0.45),
         "{value:.0%} of prompts go through the fixed instructions of a campaign that spans several organisations (percentile {percentile:.0%})",
         "share of prompts sent through wrappers that a multi-organisation cluster shares with disjoint payloads",
         True,
