@@ -181,16 +181,18 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
             FROM pp GROUP BY root
         )
         SELECT c.root, any_value(c.size) AS size,
+               count(DISTINCT coalesce(a.org_id, c.account_id)) AS orgs,
                coalesce(any_value(shared.template_members), 0)::DOUBLE / any_value(c.size) AS template_cover,
                coalesce(any_value(dup.dup_share), 0.0) AS dup_share
         FROM clusters c LEFT JOIN shared USING (root) LEFT JOIN dup USING (root)
+        LEFT JOIN acct a ON a.account_id = c.account_id
         GROUP BY c.root
         """
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_cluster AS
-        SELECT s.root, s.size, s.template_cover, s.dup_share, coalesce(y.sync_ratio, 0.0) AS sync_ratio,
+        SELECT s.root, s.size, s.orgs, s.template_cover, s.dup_share, coalesce(y.sync_ratio, 0.0) AS sync_ratio,
                coalesce(w.wrapper_cover, 0.0) AS wrapper_cover
         FROM f_shard s LEFT JOIN f_sync y USING (root) LEFT JOIN f_wrap w USING (root)
         """

@@ -331,10 +331,12 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "kyb_verified",
         "exculpatory",
-        "CASE WHEN f.kyb THEN 1.0 ELSE 0.0 END",
-        "0.4 * v",
+        # Verified, and every account linked to it is its own: nothing about who sends is
+        # hidden. Campaigns spread their accounts over many organisations.
+        "CASE WHEN NOT f.kyb THEN 0.0 WHEN coalesce(cf.orgs, 1) = 1 THEN 1.0 ELSE 0.4 END",
+        "v",
         "the organisation passed know-your-business checks",
-        "KYB verified",
+        "KYB verified (full weight when every linked account belongs to the same organisation)",
     ),
 )
 
