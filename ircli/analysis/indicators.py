@@ -116,10 +116,12 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "shared_wrappers",
         "content",
-        # a linked group, each member with its own payloads: one data set being filled
-        "CASE WHEN cf.size >= 3 AND f.n_text > 0 THEN cf.wrapper_cover * (1 - cf.dup_share) END",
+        # A linked group, each member with its own payloads: one data set being filled. Only
+        # across organisations: one customer's pipeline over its own keys is its product.
+        "CASE WHEN cf.size >= 3 AND cf.orgs >= 2 AND f.n_text > 0"
+        " THEN cf.wrapper_cover * (1 - cf.dup_share) END",
         ramp(0.45, 0.75),
-        "linked accounts wrap their own payloads in the same fixed instructions, whatever their wording ({value:.2f}, percentile {percentile:.0%})",
+        "linked accounts of several organisations wrap their own payloads in the same fixed instructions, whatever their wording ({value:.2f}, percentile {percentile:.0%})",
         "share of the cluster's prompts sent through wrappers most members use × (1 − share of prompts two members sent)",
         True,
     ),
