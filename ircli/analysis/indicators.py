@@ -159,7 +159,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "thinking_share",
         "economics",
         "f.thinking_share / greatest(peer.med_thinking, 0.02)",
-        ramp(2.0, 5.0),
+        ramp(1.5, 3.0),
         "spends {value:.1f}× the peer median share of output on visible thinking (percentile {percentile:.0%})",
         "thinking tokens / all output tokens, relative to peers",
     ),

@@ -9,7 +9,8 @@ each beside the benign look-alike it must not be confused with.
 * accounts with the shape of extraction (one-shot, own payloads, long answers) splitting one
   template are linked and found without any phrase; a pipeline taking short answers is not;
 * a system prompt counts as shared across organisations only; KYB weighs fully for an
-  organisation whose linked accounts are all its own; rate-limit pressure never backs an alert.
+  organisation whose linked accounts are all its own; rate-limit pressure never backs an
+  alert; visible thinking is weighed against what peers spend on it.
 """
 
 from __future__ import annotations
@@ -120,15 +121,22 @@ def _world() -> MiniWorld:
         a = w.account(f"team-{i}", "background", None, org_id="org-team")
         for ts in _spread(w, 20, human=True):
             w.request(a, ts, f"Plan sprint {next(n)} for the team", system_prompt_hash="SYS-TEAM")
-    for i in range(30):  # peers: people talking, in their own words
-        a = w.account(f"user-{i}", "background", None)
+    # Thinking: one account spends most of its output on visible thinking, another a little
+    # more than its peers do.
+    for name, think in (("deep-thinker", 900), ("some-thinker", 160)):
+        a = w.account(name, "background", None, tier="tier1")
+        for ts in _spread(w, 30, human=True):
+            w.request(a, ts, f"Question {next(n)} about my garden", thinking_tokens=think)
+    for i in range(30):  # peers: people talking, in their own words, thinking a little
+        a = w.account(f"user-{i}", "background", None, tier="tier1")
         for ts in _spread(w, w.rng.randint(5, 40), human=True):
             w.request(
                 a,
                 ts,
                 f"Help me write an email to my landlord about issue {next(n)}",
                 n_messages=w.rng.randint(1, 6),
-                output_tokens=w.rng.randint(100, 600),
+                output_tokens=300,
+                thinking_tokens=w.rng.randint(90, 110),
                 input_tokens=w.rng.randint(50, 800),
             )
     return w
@@ -222,6 +230,13 @@ def test_system_prompt_shared_across_organisations_only(
 ) -> None:
     assert _strength(accounts["sys-0"], "rare_system_prompt") > 0.5
     assert _strength(accounts["team-0"], "rare_system_prompt") == 0.0
+
+
+def test_thinking_is_weighed_against_peers(accounts: dict[str, dict[str, Any]]) -> None:
+    # Peers spend about a quarter of their output on thinking: three quarters is telling,
+    # a third is ordinary.
+    assert _strength(accounts["deep-thinker"], "thinking_share") == 1.0
+    assert _strength(accounts["some-thinker"], "thinking_share") == 0.0
 
 
 def test_rate_limit_pressure_never_backs_an_alert() -> None:
