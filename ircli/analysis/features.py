@@ -288,8 +288,9 @@ def shape(con: duckdb.DuckDBPyConnection) -> None:
     ``worded``: a good share of its prompts ask for reasoning, grading, thinking in a given
     language or safe rewrites (the lexicon). ``shaped``: its exchanges have the shape of
     extraction whatever their words: one-shot requests, each with a payload no other account
-    sends, taking more output per input token than most accounts do. People converse and
-    ask what others ask; pipelines that extract fields take short answers.
+    sends, taking more output than it sends and no less per input token than the median
+    account. People converse and ask what others ask; pipelines that extract fields or
+    grades take short answers.
     """
     con.execute(
         """
@@ -300,7 +301,7 @@ def shape(con: duckdb.DuckDBPyConnection) -> None:
                  AS worded,
                b.n >= 20 AND b.single_turn >= 0.8 AND coalesce(c.mean_len, 0) >= 48
                  AND coalesce(o.shared_prompt_share, 0.0) < 0.3
-                 AND b.out_in >= (SELECT median(out_in) FROM f_base) AS shaped
+                 AND b.out_in >= greatest(1.0, (SELECT median(out_in) FROM f_base)) AS shaped
         FROM f_base b LEFT JOIN f_content c USING (account_id)
         LEFT JOIN f_overlap o USING (account_id)
         """

@@ -143,7 +143,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "output_input_ratio",
         "economics",
         "f.out_in / nullif(peer.med_out_in, 0)",
-        ramp(2.0, 5.0),
+        ramp(1.5, 4.0),
         "takes {value:.1f}× more output per input token than the median peer (percentile {percentile:.0%})",
         "median output/input tokens relative to the peer median",
     ),

@@ -10,7 +10,7 @@ each beside the benign look-alike it must not be confused with.
   template are linked and found without any phrase; a pipeline taking short answers is not;
 * a system prompt counts as shared across organisations only; KYB weighs fully for an
   organisation whose linked accounts are all its own; rate-limit pressure never backs an
-  alert; visible thinking is weighed against what peers spend on it.
+  alert; visible thinking and output per input token are weighed against peers.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ WRAPPERS = (
 )
 HANDBOOK = "Handbook entry #{n}: {p}. Write it the way a top instructor would, proving every claim."
 TICKET = "Incoming ticket {n}: the parcel for order {p} is late. Write a short, kind answer."
+PLUGIN = "Shop order {n}, customer note {p}: summarise the note in one line for the packer."
 
 
 def _lexicon_hits(text: str) -> bool:
@@ -111,7 +112,7 @@ def _world() -> MiniWorld:
     for i in range(8):
         a = w.account(f"plugin-{i}", "background", None)
         for ts in _spread(w, 40, human=True):
-            w.request(a, ts, TICKET.format(n=next(n), p=next(n)), input_tokens=90, output_tokens=70)
+            w.request(a, ts, PLUGIN.format(n=next(n), p=next(n)), input_tokens=90, output_tokens=70)
     # A system prompt shared by three organisations' accounts, and one shared inside one org.
     for i in range(3):
         a = w.account(f"sys-{i}", "background", None)
@@ -127,6 +128,12 @@ def _world() -> MiniWorld:
         a = w.account(name, "background", None, tier="tier1")
         for ts in _spread(w, 30, human=True):
             w.request(a, ts, f"Question {next(n)} about my garden", thinking_tokens=think)
+    # Output per input token: one account takes three times what its peers take, another a
+    # little more than they do.
+    for name, out in (("long-answers", 180), ("bit-longer", 84)):
+        a = w.account(name, "background", None, tier="tier1")
+        for ts in _spread(w, 30, human=True):
+            w.request(a, ts, f"Note {next(n)} for my diary", input_tokens=100, output_tokens=out)
     for i in range(30):  # peers: people talking, in their own words, thinking a little
         a = w.account(f"user-{i}", "background", None, tier="tier1")
         for ts in _spread(w, w.rng.randint(5, 40), human=True):
@@ -137,7 +144,7 @@ def _world() -> MiniWorld:
                 n_messages=w.rng.randint(1, 6),
                 output_tokens=300,
                 thinking_tokens=w.rng.randint(90, 110),
-                input_tokens=w.rng.randint(50, 800),
+                input_tokens=500,
             )
     return w
 
@@ -156,7 +163,7 @@ def _strength(acc: dict[str, Any], name: str) -> float:
 
 def test_the_wording_is_unknown_to_the_lexicon() -> None:
     # The premise of every test below: no phrase pattern recognises these instructions.
-    for text in (*WRAPPERS, HANDBOOK, TICKET):
+    for text in (*WRAPPERS, HANDBOOK, TICKET, PLUGIN):
         assert not _lexicon_hits(text.format(p="x", n=1)), text
 
 
@@ -235,8 +242,13 @@ def test_system_prompt_shared_across_organisations_only(
 def test_thinking_is_weighed_against_peers(accounts: dict[str, dict[str, Any]]) -> None:
     # Peers spend about a quarter of their output on thinking: three quarters is telling,
     # a third is ordinary.
-    assert _strength(accounts["deep-thinker"], "thinking_share") == 1.0
+    assert _strength(accounts["deep-thinker"], "thinking_share") >= 0.99
     assert _strength(accounts["some-thinker"], "thinking_share") == 0.0
+
+
+def test_output_per_input_is_weighed_against_peers(accounts: dict[str, dict[str, Any]]) -> None:
+    assert _strength(accounts["long-answers"], "output_input_ratio") >= 0.5
+    assert _strength(accounts["bit-longer"], "output_input_ratio") == 0.0
 
 
 def test_rate_limit_pressure_never_backs_an_alert() -> None:
