@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import io
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -53,6 +54,9 @@ def _struct(tree: dict[str, Any]) -> pa.StructType:
     return pa.struct([(k, _struct(v) if isinstance(v, dict) else v) for k, v in tree.items()])
 
 
+R = TypeVar("R")
+
+
 class RecordReader:
     """Parses one source's pages into Arrow columns, typed as its mapping expects.
 
@@ -69,84 +73,87 @@ class RecordReader:
         self._leaves = frozenset(f.name for f in self.record)
         self._needles = {name: json.dumps(name).encode() for name in self._leaves}
         self._sent: frozenset[str] = frozenset()
-        self._narrow: dict[frozenset[str], pa.StructType] = {}
         self._narrowing = True
-        self._schemas: dict[tuple[int, str, tuple[tuple[str, str], ...]], pa.Schema] = {}
+        self._types: dict[frozenset[str], pa.StructType] = {self._leaves: self.record}
+        self._schemas: dict[tuple[frozenset[str], str, tuple[str, ...]], pa.Schema] = {}
 
     def page(
         self, body: bytes, path: str, extra: dict[str, pa.DataType]
     ) -> tuple[pa.StructArray, dict[str, Any]] | None:
         """A JSON document's record list (at dotted ``path``) as a struct array, plus the
         ``extra`` top-level values (e.g. the cursor); ``None`` if anything is unexpected."""
-        if not self.record.num_fields or not _valid_text(body):
-            return None
-        narrow = self._narrowed(body)
-        got: tuple[pa.StructArray, dict[str, Any]] | None = None
-        if narrow is not None:
-            got = _read_page(body, self._schema(narrow, path, extra), path, extra, infer=True)
-            if got is not None and self._complete(got[0].type, narrow):
-                return got
-        full = _read_page(body, self._schema(self.record, path, extra), path, extra, infer=False)
-        self._settle(narrow is not None and got is None and full is not None)
-        return full
+
+        def read(
+            fields: frozenset[str], infer: bool
+        ) -> tuple[tuple[pa.StructArray, dict[str, Any]] | None, Any]:
+            # One page schema per set of fields, path and extra names (hashing an Arrow
+            # struct type instead would walk all its fields on every page).
+            key = (fields, path, tuple(extra))
+            schema = self._schemas.get(key)
+            if schema is None:
+                schema = self._schemas[key] = _page_schema(self._type(fields), path, extra)
+            got = _read_page(body, schema, path, extra, infer=infer)
+            return got, got[0].type if got is not None else None
+
+        return self._parse(body, read)
 
     def lines(self, body: bytes, lines: int) -> pa.StructArray | None:
         """Newline-delimited JSON records as a struct array; ``None`` if any line is
         unexpected (including a line holding two objects: there must be ``lines`` records)."""
-        if not self.record.num_fields or not lines or not _valid_text(body):
+        if not lines:
+            return None
+
+        def read(fields: frozenset[str], infer: bool) -> tuple[pa.StructArray | None, Any]:
+            got = _read_lines(body, self._type(fields), lines, infer=infer)
+            return got, got.type if got is not None else None
+
+        return self._parse(body, read)
+
+    def _parse(
+        self, body: bytes, read: Callable[[frozenset[str], bool], tuple[R | None, Any]]
+    ) -> R | None:
+        """``read`` the page narrow first when some fields are known not to be sent, then
+        in full if the narrow parse failed or met a field it left out."""
+        if not self.record.num_fields or not _valid_text(body):
             return None
         narrow = self._narrowed(body)
-        got: pa.StructArray | None = None
+        typ: Any = None
         if narrow is not None:
-            got = _read_lines(body, narrow, lines, infer=True)
-            if got is not None and self._complete(got.type, narrow):
+            got, typ = read(narrow, True)
+            if typ is not None and self._complete(typ, narrow):
                 return got
-        full = _read_lines(body, self.record, lines, infer=False)
-        self._settle(narrow is not None and got is None and full is not None)
+        full, _ = read(self._leaves, False)
+        if narrow is not None and typ is None and full is not None:
+            # The full parse takes what the narrow one did not (an unmapped field whose
+            # type changes between records cannot be let through): stop narrowing this
+            # source rather than parse every page twice.
+            self._narrowing = False
         return full
 
-    def _schema(self, record: pa.StructType, path: str, extra: dict[str, pa.DataType]) -> pa.Schema:
-        """The whole page's schema, built once per record type (kept alive by this reader,
-        so its id is a cheap key: hashing an Arrow struct type walks all its fields)."""
-        key = (id(record), path, tuple((k, str(v)) for k, v in extra.items()))
-        schema = self._schemas.get(key)
-        if schema is None:
-            schema = self._schemas[key] = _page_schema(record, path, extra)
-        return schema
+    def _type(self, fields: frozenset[str]) -> pa.StructType:
+        """The record type cut to ``fields`` (built once per set)."""
+        typ = self._types.get(fields)
+        if typ is None:
+            import pyarrow as pa
 
-    def _settle(self, only_narrow_failed: bool) -> None:
-        """A page the full parse takes but the narrow one did not (an unmapped field whose
-        type changes between records cannot be let through): stop narrowing this source,
-        rather than parse every page twice."""
-        if only_narrow_failed:
-            self._narrowing = False
+            typ = self._types[fields] = pa.struct([f for f in self.record if f.name in fields])
+        return typ
 
-    def _narrowed(self, body: bytes) -> pa.StructType | None:
-        """The record type cut to the fields known to be sent (``None``: all of them)."""
+    def _narrowed(self, body: bytes) -> frozenset[str] | None:
+        """The fields known to be sent, when that is not all of them."""
         if not self._narrowing:
             return None
         head = body[:HEAD_BYTES]
-        sent = self._sent | {n for n in self._leaves - self._sent if self._needles[n] in head}
-        if sent == self._leaves:
-            return None
-        narrow = self._narrow.get(sent)
-        if narrow is None:
-            import pyarrow as pa
+        self._sent |= {n for n in self._leaves - self._sent if self._needles[n] in head}
+        return None if self._sent == self._leaves else self._sent
 
-            narrow = pa.struct([f for f in self.record if f.name in sent])
-            self._narrow[sent] = narrow
-        self._sent = sent
-        return narrow
-
-    def _complete(self, got: pa.StructType, narrow: pa.StructType) -> bool:
+    def _complete(self, got: pa.StructType, narrow: frozenset[str]) -> bool:
         """Whether a narrow parse left out no mapped field; else the field is learned."""
-        if got.num_fields == narrow.num_fields:
+        if got.num_fields == len(narrow):
             return True  # nothing was let through
-        surfaced = {f.name for f in got if f.name in self._leaves} - {f.name for f in narrow}
-        if surfaced:
-            self._sent = self._sent | surfaced
-            return False
-        return True
+        surfaced = {f.name for f in got if f.name in self._leaves} - narrow
+        self._sent |= surfaced
+        return not surfaced
 
 
 HEAD_BYTES = 8192

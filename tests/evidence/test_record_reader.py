@@ -34,7 +34,7 @@ def full(body: bytes) -> Any:
     reader = RecordReader(MAPPING)
     extra = {"next_cursor": pa.string()}
     got = arrowjson._read_page(
-        body, reader._schema(reader.record, "data", extra), "data", extra, infer=False
+        body, arrowjson._page_schema(reader.record, "data", extra), "data", extra, infer=False
     )
     assert got is not None
     return got[0]
@@ -137,7 +137,7 @@ def test_any_pages_yield_what_a_full_parse_yields(
         body = page([base(n * 100 + i) | e for i, e in enumerate(extras)], escaped)
         extra = {"next_cursor": pa.string()}
         want = arrowjson._read_page(
-            body, reader._schema(reader.record, "data", extra), "data", extra, infer=False
+            body, arrowjson._page_schema(reader.record, "data", extra), "data", extra, infer=False
         )
         got = reader.page(body, "data", {"next_cursor": pa.string()})
         if want is None:
