@@ -352,10 +352,10 @@ def _parsed(pages: Iterator[Page], workers: int = PARSERS, ahead: int = 4) -> It
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _prefetched(pages: Iterator[T], name: str, depth: int = 2) -> Iterator[T]:
-    """Run ``pages`` in a thread, ahead of the consumer: the next pages are fetched (or
-    handed to the parsers) while this one is normalised and written. Order is kept; at
-    most ``depth`` pages wait."""
+def _prefetched(items: Iterator[T], name: str, depth: int) -> Iterator[T]:
+    """Run ``items`` in a thread named ``name``, ahead of the consumer: the next pages are
+    fetched and handed to the parsers while this one is normalised and written. Order is
+    kept; at most ``depth`` items wait."""
     box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -371,14 +371,14 @@ def _prefetched(pages: Iterator[T], name: str, depth: int = 2) -> Iterator[T]:
 
     def produce() -> None:
         try:
-            for page in pages:
-                if not hand_on("page", page):
+            for item in items:
+                if not hand_on("item", item):
                     return
             hand_on("end", None)
         except BaseException as exc:  # handed to the consumer, which re-raises it
             hand_on("error", exc)
         finally:
-            close = getattr(pages, "close", None)
+            close = getattr(items, "close", None)
             if close is not None:
                 close()  # a stage behind this one stops here, in this thread
 
@@ -387,7 +387,7 @@ def _prefetched(pages: Iterator[T], name: str, depth: int = 2) -> Iterator[T]:
     try:
         while True:
             kind, item = box.get()
-            if kind == "page":
+            if kind == "item":
                 yield item
             elif kind == "error":
                 raise item

@@ -136,6 +136,7 @@ class HttpSource:
         if self._client is None:
             self._client = make_client(self.env, self.settings.timeout)
         headers = self._auth_headers()
+        self._reader()  # made here, before pages are parsed in several threads at once
         pag = self.settings.pagination
         first_url, first_params = self._first_request(query)
         state = dict(state or {})
