@@ -11,6 +11,7 @@ import hashlib
 import os
 import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -21,6 +22,23 @@ CHUNK = 1 << 20
 ROW_GROUP = 65_536
 FREE_TEXT = frozenset({"prompt_text", "user_agent"})
 RAW_LOG = "raw.log"
+
+
+def write_framed(write: Callable[[bytes], object], raw: bytes | Path) -> int:
+    """Write one raw page (or a whole raw file) in the raw archive's framing (its size in
+    decimal, a newline, the bytes, a newline); returns its size."""
+    if isinstance(raw, Path):
+        size = raw.stat().st_size
+        write(b"%d\n" % size)
+        with raw.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                write(chunk)
+    else:
+        size = len(raw)
+        write(b"%d\n" % size)
+        write(raw)
+    write(b"\n")
+    return size
 
 
 class RawLog:
@@ -51,18 +69,7 @@ class RawLog:
 
     def add(self, raw: bytes | Path) -> int:
         """Frame one raw page (or a whole raw file); returns its size."""
-        if isinstance(raw, Path):
-            size = raw.stat().st_size
-            self._write(b"%d\n" % size)
-            with raw.open("rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    self._write(chunk)
-        else:
-            size = len(raw)
-            self._write(b"%d\n" % size)
-            self._write(raw)
-        self._write(b"\n")
-        return size
+        return write_framed(self._write, raw)
 
     def _write(self, data: bytes) -> None:
         self._handle.write(data)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ircli.evidence.archive import CHUNK, RAW_LOG, RawLog, StreamedRows
+from ircli.evidence.archive import CHUNK, RAW_LOG, RawLog, StreamedRows, write_framed
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -124,18 +124,8 @@ class Part:
         if self._raw is None:
             assert self._raw_log is not None
             self.summary.raw_bytes += self._raw_log.add(raw)
-            return
-        if isinstance(raw, Path):
-            size = raw.stat().st_size
-            self._raw.write(b"%d\n" % size)
-            with raw.open("rb") as handle:
-                shutil.copyfileobj(handle, self._raw, CHUNK)
         else:
-            size = len(raw)
-            self._raw.write(b"%d\n" % size)
-            self._raw.write(raw)
-        self._raw.write(b"\n")
-        self.summary.raw_bytes += size
+            self.summary.raw_bytes += write_framed(self._raw.write, raw)
 
     def add_rows(self, batch: pa.RecordBatch) -> None:
         """Append normalised rows (held until ``SPILL_ROWS`` of them, then written at once:
