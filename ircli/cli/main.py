@@ -141,35 +141,31 @@ def cli(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and turn every failure into one line on stderr and a documented exit code."""
-    _skip_iri_grammars()
-    _skip_httpx_command_line()
+    _skip_unused_imports()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("IRCLI_DEBUG", "") not in ("", "0")
     code = run(args, debug=debug)
     sys.exit(code)
 
 
-def _skip_iri_grammars() -> None:
-    """Keep jsonschema from importing ``rfc3987_syntax`` in an ircli process.
+UNUSED_IMPORTS = {
+    # jsonschema imports it to offer IRI format checks when it is installed (stix2-validator
+    # pulls it in), and it compiles its grammars for seconds at import; ircli's playbook
+    # and CACAO validation check no formats.
+    "rfc3987_syntax",
+    # httpx imports its own console command whenever click and rich are installed (they
+    # are, for ircli), loading rich's console and pygments: about 0.1 s in every process
+    # that pulls evidence, acts or reports. Without it httpx keeps a stub command.
+    "httpx._main",
+}
+"""Modules that libraries import on the side and an ircli process never uses."""
 
-    When that package is installed (stix2-validator pulls it in), jsonschema imports it to
-    offer IRI format checks, and it compiles its grammars for seconds at import. ircli's
-    playbook and CACAO validation check no formats, so the command line never needs it.
-    """
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
-
-def _skip_httpx_command_line() -> None:
-    """Keep ``import httpx`` from loading httpx's own command-line client.
-
-    httpx imports its ``httpx`` console command at import time whenever click and rich
-    are installed (they are, for ircli), and that pulls in rich's console and pygments:
-    about 0.1 s in every ircli process that pulls evidence, acts or reports. ircli never
-    runs that command; without the module httpx falls back to a stub that says how to
-    install it.
-    """
-    if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+def _skip_unused_imports() -> None:
+    """Mark :data:`UNUSED_IMPORTS` as absent, the way Python caches a failed import, so
+    the libraries importing them take their "not installed" road."""
+    for name in UNUSED_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 def run(args: list[str], *, debug: bool = False) -> int:
