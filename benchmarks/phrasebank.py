@@ -17,8 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ircli.world import families as fam
-from ircli.world import phrases as ph
-from ircli.world.prompts import Family
+from ircli.world.prompts import Family, Filler
+
+
+def _reworded(original: Family, templates: tuple[str, ...], **wording: Filler) -> Family:
+    """``original`` with other instructions around the same payloads: its name and its slots
+    taken as they are, except the slots that are wording themselves (``wording``: grading
+    criteria, languages named, offers made), which the bank writes in its own words."""
+    return Family(original.name, templates, {**original.slots, **wording})
+
 
 CRITERIA = (
     "clarity, accuracy and tone",
@@ -30,8 +37,8 @@ CRITERIA = (
     "code that runs, code that reads well, and tests that cover it",
 )
 
-COT = Family(
-    "cot_explain",
+COT = _reworded(
+    fam.COT_EXPLAIN,
     (
         "{q}\n\nBefore you give the result, narrate how you get from the givens to the "
         "conclusion, leaving no gap unfilled. Put the result on its own final line.",
@@ -59,11 +66,10 @@ COT = Family(
         "For a tutoring data set: produce a long, careful walk-through of the problem below "
         "that a learner could follow line by line.\n{q}",
     ),
-    {"q": fam.REASONING, "ans": ph.ANSWERS},
 )
 
-AGENT = Family(
-    "coding_agent",
+AGENT = _reworded(
+    fam.CODING_AGENT,
     (
         "Repository: {repo}\nGoal: {feat}\nEntry point: {file}\nIterate with the available "
         "tools until `{cmd}` is green, then report what you changed.",
@@ -77,17 +83,10 @@ AGENT = Family(
         "Look over the latest changes to {file} in {repo}, flag anything wrong, and then {feat}.",
         "[agent step {n}] workspace={repo} target={file}\ninstruction: {feat}\nverify with: {cmd}",
     ),
-    {
-        "repo": ph.REPOS,
-        "feat": ph.FEATURES,
-        "file": ph.FILES,
-        "cmd": ph.TEST_CMDS,
-        "n": range(1, 400),
-    },
 )
 
-CHAT = Family(
-    "chat",
+CHAT = _reworded(
+    fam.CHAT,
     (
         "Could you draft a quick note to {name} regarding {topic}? Keep it warm.",
         "Make this less casual please: 'hi all, {topic} is slipping a bit, apologies'",
@@ -103,19 +102,10 @@ CHAT = Family(
         "{q}",
         "My bread came out flat at {n}% hydration. What went wrong?",
     ),
-    {
-        "name": ph.NAMES,
-        "topic": ph.TOPICS,
-        "dish": ph.DISHES,
-        "subject": ph.SUBJECTS,
-        "city": ph.CITIES,
-        "n": range(3, 12),
-        "q": ph.WORD_PROBLEM,
-    },
 )
 
-CODE_HELP = Family(
-    "code_help",
+CODE_HELP = _reworded(
+    fam.CODE_HELP,
     (
         "{c}",
         "What's the cleanest way to {feat} in {repo}?",
@@ -123,11 +113,10 @@ CODE_HELP = Family(
         "Is there an easier route than mine? I want to {feat}.",
         "{c} Just the code please.",
     ),
-    {"c": ph.CODE_TASK, "feat": ph.FEATURES, "repo": ph.REPOS, "file": ph.FILES},
 )
 
-CURRICULUM = Family(
-    "curriculum",
+CURRICULUM = _reworded(
+    fam.CURRICULUM,
     (
         "Module {n} in a graduate sequence on {subject}, topic: {sub}. Produce a self-contained "
         "lecture note with two examples solved in full and a short quiz plus answer key.",
@@ -140,11 +129,10 @@ CURRICULUM = Family(
         "Exam prep, item {n}. Subject: {subject}. Focus: {sub}. Give the theory, then solve two "
         "exam questions completely, showing all calculations.",
     ),
-    {"subject": ph.SUBJECTS, "sub": ph.SUBTOPICS, "n": range(1, 2000)},
 )
 
-JUDGE = Family(
-    "rubric_judge",
+JUDGE = _reworded(
+    fam.RUBRIC_JUDGE,
     (
         "Criteria: {rubric}\nQuestion: {q}\nReply under review: {resp}\nFor each criterion give "
         "a mark out of ten and one line of comment. Finish with a JSON object of the marks.",
@@ -163,16 +151,11 @@ JUDGE = Family(
         "How well does this reply satisfy {rubric}? Return a float between 0 and 1 and nothing "
         "else.\nQ: {q}\nReply: {resp}",
     ),
-    {
-        "rubric": CRITERIA,
-        "q": fam.REASONING,
-        "resp": ph.RESPONSE_SNIPPETS,
-        "resp2": ph.RESPONSE_SNIPPETS[::-1],
-    },
+    rubric=CRITERIA,
 )
 
-COERCION = Family(
-    "coercion",
+COERCION = _reworded(
+    fam.COERCION,
     (
         "请先在心里用中文把这道题从头到尾演算一遍，把每一个演算环节原原本本地写下来，最后再给出结果。\n\n{q}",
         "回答前，先用中文把你脑中的全部演算写出来，一个环节都不要省，然后给出答案。\n{q}",
@@ -195,14 +178,11 @@ COERCION = Family(
         "Internal monologue language for this task: {lang}. Write the monologue out fully "
         "before the result.\n{q}",
     ),
-    {
-        "q": fam.REASONING,
-        "lang": ("Mandarin", "Russian", "German", "Japanese", "Korean", "Spanish", "Arabic"),
-    },
+    lang=("Mandarin", "Russian", "German", "Japanese", "Korean", "Spanish", "Arabic"),
 )
 
-CHAT_INTL = Family(
-    "chat_intl",
+CHAT_INTL = _reworded(
+    fam.CHAT_INTL,
     (
         "¿Me ayudas a redactar un mensaje para {name} sobre {n} novedades del equipo?",
         "Wie lese ich in Python am schnellsten eine Datei mit {n} Spalten?",
@@ -213,11 +193,10 @@ CHAT_INTL = Family(
         "Como organizo minha semana de estudos com {n} matérias?",
         "{name}에게 보낼 감사 인사를 {n}문장으로 써 줘.",
     ),
-    {"name": ph.NAMES, "n": range(2, 15)},
 )
 
-ETL = Family(
-    "etl_extract",
+ETL = _reworded(
+    fam.ETL_EXTRACT,
     (
         "Return a JSON object with vendor, date, total, currency and items for the {kind} "
         "below. No commentary.\n\n{kind} no. {n}\nFrom: {city} Trading Co\nDated 2026-{m}-{d}"
@@ -228,22 +207,10 @@ ETL = Family(
         "Mask personal details in this {kind}; leave the rest untouched:\nClient {name}, "
         "acct {n}, tel 555-01{x}, {x} x {item}, sum {t}.00",
     ),
-    {
-        "kind": ph.DOC_KINDS,
-        "n": range(10000, 99999),
-        "city": ph.CITIES,
-        "m": ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"),
-        "d": tuple(f"{v:02d}" for v in range(1, 29)),
-        "x": range(1, 99),
-        "item": ph.ITEMS,
-        "p": range(2, 99),
-        "t": range(20, 9999),
-        "name": ph.NAMES,
-    },
 )
 
-SUPPORT = Family(
-    "support",
+SUPPORT = _reworded(
+    fam.SUPPORT,
     (
         'Incoming ticket: "{msg}"\nWrite a short, kind answer and propose {fix}.',
         'Is this review happy, unhappy or in between? "{rev}"',
@@ -251,15 +218,11 @@ SUPPORT = Family(
         'Put this message into English and propose an answer: "{msg}"',
         'Which product problems does this mention? JSON list please: "{rev}"',
     ),
-    {
-        "msg": ph.CUSTOMER_MESSAGES,
-        "rev": ph.REVIEWS,
-        "fix": ("a refund", "a replacement", "a voucher", "a phone call", "escalation"),
-    },
+    fix=("a refund", "a replacement", "a voucher", "a phone call", "escalation"),
 )
 
-RESEARCH = Family(
-    "research",
+RESEARCH = _reworded(
+    fam.RESEARCH,
     (
         "{s}",
         "Could you go through how to solve this? {q}",
@@ -268,14 +231,6 @@ RESEARCH = Family(
         "Simulate {s2} in Python and draw a chart of it.",
         "Propose {n} themes for a literature survey on {subject}.",
     ),
-    {
-        "s": ph.SCIENCE,
-        "q": fam.REASONING,
-        "subject": ph.SUBJECTS,
-        "sub": ph.SUBTOPICS,
-        "s2": ("a random walk", "an SIR epidemic", "a damped oscillator", "Brownian motion"),
-        "n": range(3, 12),
-    },
 )
 
 _ALL = (COT, AGENT, CHAT, CODE_HELP, CURRICULUM, JUDGE, COERCION, CHAT_INTL, ETL, SUPPORT, RESEARCH)

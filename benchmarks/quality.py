@@ -47,14 +47,19 @@ REWORDINGS = (
 )
 
 
-def reword(src: Path, dst: Path) -> None:
-    """Copy the world in ``src`` to ``dst`` with its prompts reworded."""
-    import duckdb
-
+def _copy_beside_requests(src: Path, dst: Path) -> None:
+    """Copy every file of the world in ``src`` but its requests (which the caller rewrites)."""
     dst.mkdir(parents=True, exist_ok=True)
     for f in src.iterdir():
         if f.name != "requests.parquet":
             shutil.copy(f, dst / f.name)
+
+
+def reword(src: Path, dst: Path) -> None:
+    """Copy the world in ``src`` to ``dst`` with its prompts reworded."""
+    import duckdb
+
+    _copy_beside_requests(src, dst)
     expr = "prompt_text"
     for old, new in REWORDINGS:
         expr = f"regexp_replace({expr}, '{old}', '{new}', 'gi')"
@@ -71,10 +76,7 @@ def strip_text(src: Path, dst: Path) -> None:
     """Copy the world in ``src`` to ``dst`` with no prompt text (hashes kept)."""
     import duckdb
 
-    dst.mkdir(parents=True, exist_ok=True)
-    for f in src.iterdir():
-        if f.name != "requests.parquet":
-            shutil.copy(f, dst / f.name)
+    _copy_beside_requests(src, dst)
     duckdb.connect().execute(
         f"COPY (SELECT * REPLACE (NULL::VARCHAR AS prompt_text) "
         f"FROM read_parquet('{src / 'requests.parquet'}')) "

@@ -77,12 +77,12 @@ def shared_wrappers(con: duckdb.DuckDBPyConnection) -> None:
         WITH m AS (
             SELECT c.root, w.account_id, w.pk, w.sk, w.n
             FROM acct_wrap w JOIN clusters c USING (account_id)
-        ), ck AS (SELECT * FROM wrap_keys)
+        )
         SELECT m.root,
                sum(CASE WHEN a.key IS NOT NULL OR b.key IS NOT NULL THEN m.n ELSE 0 END)::DOUBLE
                  / sum(m.n) AS wrapper_cover
-        FROM m LEFT JOIN ck a ON a.root = m.root AND a.key = m.pk
-               LEFT JOIN ck b ON b.root = m.root AND b.key = m.sk
+        FROM m LEFT JOIN wrap_keys a ON a.root = m.root AND a.key = m.pk
+               LEFT JOIN wrap_keys b ON b.root = m.root AND b.key = m.sk
         GROUP BY m.root
         """
     )

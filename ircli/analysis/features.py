@@ -434,14 +434,12 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE OR REPLACE TEMP TABLE f_sys AS
         WITH deg AS (
-            -- organisations too: one customer's accounts share its deployment's prompt
-            SELECT s.sph, count(*) AS accts,
-                   count(DISTINCT coalesce(a.org_id, s.account_id)) AS orgs
+            -- organisations, not accounts: one customer's accounts share its deployment's prompt
+            SELECT s.sph, count(DISTINCT coalesce(a.org_id, s.account_id)) AS orgs
             FROM acct_sys s LEFT JOIN acct a USING (account_id) GROUP BY s.sph
         ),
         main AS (SELECT account_id, arg_max(sph, n) AS sph, max(n) AS n FROM acct_sys GROUP BY 1)
-        SELECT main.account_id, main.sph AS main_sph, deg.accts AS sph_accts,
-               deg.orgs AS sph_orgs
+        SELECT main.account_id, main.sph AS main_sph, deg.orgs AS sph_orgs
         FROM main JOIN deg USING (sph)
         """
     )

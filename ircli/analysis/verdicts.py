@@ -14,7 +14,7 @@ evaluation labs (content-identical to harvesting) off the termination list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -42,13 +42,6 @@ class Judgement:
 CORROBORATING = {"template_breadth", "single_turn_share"}
 
 
-def _family(name: str) -> str:
-    return _FAMILY_OF.get(name, "")
-
-
-_FAMILY_OF = {i.name: i.family for i in CATALOGUE}
-
-
 @cache
 def _members(family: str) -> tuple[str, ...]:
     # Looked up twice per account: scanning the catalogue each time cost more than judging.
@@ -67,14 +60,19 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
                 1.0, top + 0.25 * max(extra, default=0.0) * (1.0 if top >= 0.2 else 0.0)
             )
             continue
-        values = sorted((strengths.get(n, 0.0) for n in _members(family)), reverse=True)
-        top = values[0] if values else 0.0
-        second = values[1] if len(values) > 1 else 0.0
-        out[family] = min(1.0, top + 0.25 * second)
+        out[family] = _top_and_second(strengths.get(n, 0.0) for n in _members(family))
     # A pivot alone is what evaluation labs and eager developers do; with replay of old
     # prompts it is harvesting.
     out["lifecycle"] = strengths.get("release_pivot", 0.0) * strengths.get("release_replay", 0.0)
     return out
+
+
+def _top_and_second(strengths: Iterable[float]) -> float:
+    """A family's score: its strongest indicator, plus a quarter of the next strongest."""
+    values = sorted(strengths, reverse=True)
+    top = values[0] if values else 0.0
+    second = values[1] if len(values) > 1 else 0.0
+    return min(1.0, top + 0.25 * second)
 
 
 # Identity facts an account has on its own: how it reaches us (a VPN, a foreign exit) and
@@ -127,7 +125,9 @@ def judge(
     identity = fam["identity"]
     if not linked:
         shared = [
-            v for n, v in strengths.items() if _family(n) == "identity" and n not in ACCESS + SIGNUP
+            strengths[n]
+            for n in _members("identity")
+            if n in strengths and n not in ACCESS + SIGNUP
         ]
         access = max(strengths.get(n, 0.0) for n in ACCESS)
         signup = max(strengths.get(n, 0.0) for n in SIGNUP)
@@ -136,8 +136,11 @@ def judge(
         identity = max(max(shared, default=0.0), min(access, signup))
     # Pressing against rate limits is the policy question, not evidence of harvesting: one
     # verified customer's heavy pipeline spread over its own keys looks just the same.
-    coordination = family_scores({k: v for k, v in strengths.items() if k not in BALANCING})
-    backing = max(identity, coordination["coordination"])
+    # Only the coordination family is scored again, not every family.
+    coordination = _top_and_second(
+        0.0 if n in BALANCING else strengths.get(n, 0.0) for n in _members("coordination")
+    )
+    backing = max(identity, coordination)
     if backing >= ALERT_AT:
         # Machine timing strengthens other backing evidence but never stands in for it:
         # it raises the score, never carries weak backing (a trial sign-up) over the line.
