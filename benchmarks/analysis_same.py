@@ -5,10 +5,10 @@
     python benchmarks/analysis_same.py                           # on a fresh tiny world
 
 DIR holds requests/accounts(/releases).parquet, e.g. from `ircli demo generate --preset small`.
-Each version runs in its own process on one thread: with several, DuckDB's approximate
-median merges partial digests in whatever order threads finish, so even one version does
-not repeat its own figures to the last digit. Prints every difference (verdicts, clusters,
-reasons, scores, indicator values beyond --tol); with --strict it exits 1 if there is any.
+Each version runs in its own process on one thread, so that any figure whose last digits
+depend on the order threads finish (sums of floating-point values) cannot pass for a change.
+Prints every difference in verdicts, clusters, reasons, scores and indicator values beyond
+--tol (not the peer summaries); with --strict it exits 1 if there is any.
 """
 
 from __future__ import annotations
