@@ -104,13 +104,14 @@ class Findings:
 
 def incident_findings(ws: Workspace, incident: str) -> Findings | None:
     """The findings of the incident's latest analysis, or ``None`` when none ran yet."""
-    from ircli.services.analysis import EVENT, latest_analysis
+    from ircli.services.analysis import latest_analysis
     from ircli.services.incidents import resolve_incident_id
 
-    incident = resolve_incident_id(ws, incident)
-    if next(iter(ws.store.events(incident, types=[EVENT])), None) is None:
+    incident = resolve_incident_id(ws, incident)  # an unknown incident is an error
+    try:
+        done = latest_analysis(ws, incident)
+    except NotFoundError:  # the incident exists: it has no analysis yet
         return None
-    done = latest_analysis(ws, incident)
     return findings_of(done.result, incident=incident, analysis_id=done.analysis_id, seq=done.seq)
 
 
