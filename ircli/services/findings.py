@@ -39,10 +39,6 @@ class AccountFinding:
         """The strongest indicator's sentence (or the verdict line when none fired)."""
         return self.reasons[1] if len(self.reasons) > 1 else (self.reasons or ("",))[0]
 
-    def words(self) -> tuple[str, ...]:
-        """What a text filter matches against."""
-        return (self.account, self.verdict, self.cluster or "")
-
 
 @dataclass(frozen=True, slots=True)
 class ClusterEdge:
