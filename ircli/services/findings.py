@@ -271,9 +271,7 @@ def account_detail(
     cluster = findings.cluster(finding.cluster) if finding.cluster else None
     mates: list[AccountFinding] = []
     if cluster is not None:
-        by_id = {a.account: a for a in findings.accounts}
-        members = [by_id[m] for m in cluster.accounts if m in by_id and m != account]
-        mates = sort_accounts(members, "verdict")
+        mates = [m for m in cluster_members(findings, cluster.cluster) if m.account != account]
     samples: list[PromptSample] = []
     note = ""
     if findings.incident and prompts:
