@@ -39,10 +39,6 @@ class AccountFinding:
         """The strongest indicator's sentence (or the verdict line when none fired)."""
         return self.reasons[1] if len(self.reasons) > 1 else (self.reasons or ("",))[0]
 
-    def words(self) -> tuple[str, ...]:
-        """What a text filter matches against."""
-        return (self.account, self.verdict, self.cluster or "")
-
 
 @dataclass(frozen=True, slots=True)
 class ClusterEdge:
@@ -104,13 +100,14 @@ class Findings:
 
 def incident_findings(ws: Workspace, incident: str) -> Findings | None:
     """The findings of the incident's latest analysis, or ``None`` when none ran yet."""
-    from ircli.services.analysis import EVENT, latest_analysis
+    from ircli.services.analysis import latest_analysis
     from ircli.services.incidents import resolve_incident_id
 
-    incident = resolve_incident_id(ws, incident)
-    if next(iter(ws.store.events(incident, types=[EVENT])), None) is None:
+    incident = resolve_incident_id(ws, incident)  # an unknown incident is an error
+    try:
+        done = latest_analysis(ws, incident)
+    except NotFoundError:  # the incident exists: it has no analysis yet
         return None
-    done = latest_analysis(ws, incident)
     return findings_of(done.result, incident=incident, analysis_id=done.analysis_id, seq=done.seq)
 
 
@@ -274,9 +271,7 @@ def account_detail(
     cluster = findings.cluster(finding.cluster) if finding.cluster else None
     mates: list[AccountFinding] = []
     if cluster is not None:
-        by_id = {a.account: a for a in findings.accounts}
-        members = [by_id[m] for m in cluster.accounts if m in by_id and m != account]
-        mates = sort_accounts(members, "verdict")
+        mates = [m for m in cluster_members(findings, cluster.cluster) if m.account != account]
     samples: list[PromptSample] = []
     note = ""
     if findings.incident and prompts:

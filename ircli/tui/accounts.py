@@ -125,7 +125,7 @@ class AccountsPane(Vertical):
             if key == self.sort_key:
                 mark = " ▼" if self.descending else " ▲"
             # Room for the sort mark, so the header never hides which column sorts.
-            room = max(width, len(label) + 2) if width else None
+            room = max(width, len(label) + 2)
             table.add_column(Text(label + mark, style="bold"), key=key, width=room)
         table.add_rows(_row(r) for r in self.shown[:ROW_LIMIT])
         if table.row_count:
@@ -149,7 +149,7 @@ class AccountsPane(Vertical):
     def sort_by(self, key: str, *, descending: bool | None = None) -> None:
         """Sort by ``key`` (one of :data:`SORT_KEYS`); the same key again reverses."""
         if descending is None:
-            descending = not self.descending if key == self.sort_key else key in ("score",)
+            descending = not self.descending if key == self.sort_key else key == "score"
         self.sort_key, self.descending = key, descending
         self.refill()
 
@@ -162,7 +162,7 @@ class AccountsPane(Vertical):
     def action_sort_next(self) -> None:
         """Sort by the next column."""
         index = (SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)
-        self.sort_by(SORT_KEYS[index], descending=SORT_KEYS[index] == "score")
+        self.sort_by(SORT_KEYS[index])  # a new key: its default direction
 
     def action_sort_reverse(self) -> None:
         """Reverse the order."""

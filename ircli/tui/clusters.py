@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ircli.services.findings import (
+    VERDICT_ORDER,
     AccountFinding,
     ClusterFinding,
     Findings,
@@ -32,7 +33,14 @@ from ircli.tui.plain import plain
 if TYPE_CHECKING:
     from ircli.tui.app import IrcliApp
 
-COLUMNS = ("Cluster", "Size", "Score", "Verdicts", "Reqs", "Evidence")
+COLUMNS = (
+    ("Cluster", 13),
+    ("Size", 5),
+    ("Score", 5),
+    ("Verdicts", 18),
+    ("Reqs", 6),
+    ("Evidence", 120),
+)
 NO_ANALYSIS = "No clusters yet: run the playbook's analysis step, or: ircli analyze {incident}"
 
 
@@ -58,12 +66,7 @@ class ClustersPane(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one("#cluster-table", DataTable)
-        table.add_column("Cluster", width=13)
-        table.add_column("Size", width=5)
-        table.add_column("Score", width=5)
-        table.add_column("Verdicts", width=18)
-        table.add_column("Reqs", width=6)
-        table.add_column("Evidence", width=120)
+        add_fixed_columns(table, COLUMNS)
         table.display = False
 
     def show(self, findings: Findings | None) -> None:
@@ -125,13 +128,10 @@ def _row(cluster: ClusterFinding) -> tuple[Text, ...]:
 
 def _verdicts(cluster: ClusterFinding) -> Text:
     out = Text(no_wrap=True)
-    for i, (verdict, n) in enumerate(
-        (v, cluster.verdicts[v])
-        for v in ("alert", "watch", "policy", "clear")
-        if cluster.verdicts.get(v)
-    ):
+    shown = [v for v in VERDICT_ORDER if cluster.verdicts.get(v)]
+    for i, verdict in enumerate(shown):
         out.append(" " if i else "")
-        out.append_text(verdict_cell(f"{n} {verdict}"))
+        out.append_text(verdict_cell(f"{cluster.verdicts[verdict]} {verdict}"))
     return out
 
 

@@ -125,11 +125,11 @@ class IncidentScreen(StepActions, Screen[None]):
         if message.incident == self.incident_id:
             self.query_one(EvidencePane).show(message.items, message.reasons)
 
-    def _reread_analysis(self, delta: JournalDelta, full: bool) -> None:
+    def _reread_analysis(self, pending: _Pending) -> None:
         """Re-read the evidence items or the findings when the journal says they changed."""
-        if full or any(e.type.startswith("evidence.") for e in delta.sections["evidence"]):
+        if pending.full or pending.evidence_changed:
             read_evidence(self.app, self, self.incident_id)
-        if full or any(e.type == "analysis.completed" for e in delta.sections["clusters"]):
+        if pending.full or pending.analysed:
             read_findings(self.app, self, self.incident_id)
 
     def on_mount(self) -> None:
@@ -179,14 +179,15 @@ class IncidentScreen(StepActions, Screen[None]):
         self._show_facts(delta.incident)
         self._show_steps(delta.steps)
         self._add_timeline(delta, full, message.last)
-        self._reread_analysis(delta, full)
         if message.last:
             self._flush_tables()
             self.query_one(StepCard).reload()
 
     def _flush_tables(self) -> None:
-        """Fill the tabs' tables once per read, not once per slice of a long journal."""
+        """Fill the tabs' tables, and re-read the evidence and findings they changed, once
+        per read, not once per slice of a long journal."""
         pending, self._pending = self._pending, _Pending()
+        self._reread_analysis(pending)
         count, full = pending.counts, pending.full
         self._add_notes(pending.rows["notes"], count["notes"], full)
         self._add_subjects(pending.rows["subjects"], count["subjects"], full)
@@ -404,9 +405,14 @@ class _Pending:
     full: bool = False
     rows: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     counts: Counter[str] = field(default_factory=Counter)
+    evidence_changed: bool = False
+    analysed: bool = False
 
     def add(self, delta: JournalDelta) -> None:
         """Take a slice's notes, subjects and topic events."""
+        sections = delta.sections
+        self.evidence_changed |= any(e.type.startswith("evidence.") for e in sections["evidence"])
+        self.analysed |= any(e.type == "analysis.completed" for e in sections["clusters"])
         parts: list[tuple[str, Sequence[Any]]] = [
             ("notes", delta.notes),
             ("subjects", delta.subjects),

@@ -18,7 +18,7 @@ from ircli.tui import accounts as accounts_module
 from ircli.tui.account_detail import AccountScreen
 from ircli.tui.accounts import AccountsPane
 from ircli.tui.app import IrcliApp
-from ircli.tui.clusters import ClusterScreen
+from ircli.tui.clusters import ClusterScreen, ClustersPane
 from ircli.tui.dialogs import HelpScreen
 from tests.tui.analysed import add_evidence
 from tests.tui.helpers import screen_text, settle
@@ -247,6 +247,7 @@ async def test_a_new_analysis_in_the_journal_fills_the_tabs(
         await settle(pilot)
         pane = app.screen.query_one(AccountsPane)
         assert pane.findings is not None and pane.findings.analysis_id == done.analysis_id
+        assert app.screen.query_one(ClustersPane).findings is pane.findings
         assert done.analysis_id in screen_text(app)
 
 
