@@ -173,12 +173,23 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
             WHERE everywhere.users <= 2 * tm.members
             GROUP BY tm.root
         ), pp AS (
-            -- acct_ph has one row per account and prompt: counting rows counts senders
-            SELECT c.root, r.ph, count(r.account_id) AS senders
-            FROM acct_ph r JOIN members c USING (account_id) WHERE r.ph IS NOT NULL GROUP BY ALL
+            -- Only a prompt some two accounts sent can be sent by two members: the members'
+            -- shared prompts (acct_ph has one row per account and prompt, so counting rows
+            -- counts senders) ...
+            SELECT c.root, r.ph, count(*) AS senders
+            FROM acct_ph r SEMI JOIN shared_ph USING (ph) JOIN members c USING (account_id)
+            GROUP BY ALL
+        ), distinct_pp AS (
+            -- ... against all the cluster's distinct prompts: the members' own counts, less
+            -- each prompt counted once per member beyond the first.
+            SELECT c.root, sum(p.n_prompts) AS total
+            FROM members c JOIN f_prompts p USING (account_id) GROUP BY c.root
         ), dup AS (
-            SELECT root, avg(CASE WHEN senders > 1 THEN 1.0 ELSE 0.0 END) AS dup_share
-            FROM pp GROUP BY root
+            SELECT d.root,
+                   coalesce(count(pp.ph) FILTER (WHERE pp.senders > 1), 0)::DOUBLE
+                     / nullif(any_value(d.total) - coalesce(sum(pp.senders - 1), 0), 0)
+                     AS dup_share
+            FROM distinct_pp d LEFT JOIN pp USING (root) GROUP BY d.root
         )
         SELECT c.root, any_value(c.size) AS size,
                count(DISTINCT coalesce(a.org_id, c.account_id)) AS orgs,

@@ -83,11 +83,11 @@ def load_requests(con: duckdb.DuckDBPyConnection) -> None:
         SELECT account_id, ph, count(*) AS n, min(ts) AS first_ts FROM rq GROUP BY ALL
         """
     )
-    # A sketch of a set is the same whichever duplicates it was fed: one row per prompt will do.
+    # acct_ph has one row per account and distinct prompt: counting rows counts them exactly.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_prompts AS
-        SELECT account_id, approx_count_distinct(ph) AS n_prompts FROM acct_ph GROUP BY ALL
+        SELECT account_id, count(ph) AS n_prompts FROM acct_ph GROUP BY ALL
         """
     )
 
@@ -189,60 +189,89 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
 def behaviour(con: duckdb.DuckDBPyConnection) -> None:
     """Economics, infrastructure mix and relay shape, in one pass over the requests.
 
-    Distinct counts are approximate (HyperLogLog): indicators need their order of magnitude,
-    and exact ones cost more than the rest of the pass. The median is exact: a t-digest per
-    account took ten times its memory (over 400 MB at 40k accounts), twice its time, and
-    its result depended on the order threads finished in.
+    Distinct counts are exact and cheap: hours of the day as a 24-bit set, and countries
+    and user agents from ``acct_seen``, one row per account, country and user agent (a few
+    per account), which also gives the share of traffic from outside the billing country
+    without joining every request to its account. Days and system prompts are counted
+    from the groupings that need them anyway (``f_rate``, ``acct_sys``). The median is
+    exact: a t-digest per account took ten times its memory (over 400 MB at 40k accounts),
+    twice its time, and its result depended on the order threads finished in.
     """
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE f_base AS
-        SELECT r.account_id,
+        CREATE OR REPLACE TEMP TABLE f_base_raw AS
+        SELECT account_id,
                count(*) AS n,
-               any_value(r.org_id) AS req_org,
-               min(r.ts) AS first_ts, max(r.ts) AS last_ts,
-               -- UTC days and hours by arithmetic on the epoch: the same values as
-               -- date_trunc('day', ts) and hour(ts), without zoned calendar work per row
-               approx_count_distinct(make_timestamptz(epoch_us(r.ts) // 86400000000 * 86400000000)) AS n_days,
-               approx_count_distinct(epoch_us(r.ts) // 3600000000 % 24) AS n_hours_of_day,
-               median(r.output_tokens::DOUBLE / greatest(r.input_tokens, 1)) AS out_in,
-               avg(CASE WHEN coalesce(r.n_messages, 1) <= 1 THEN 1.0 ELSE 0.0 END) AS single_turn,
-               sum(coalesce(r.thinking_tokens, 0))::DOUBLE
-                 / greatest(sum(r.output_tokens + coalesce(r.thinking_tokens, 0)), 1) AS thinking_share,
-               avg(CASE WHEN r.asn_type IN ('resproxy', 'vpn') THEN 1.0 ELSE 0.0 END) AS proxy_share,
-               avg(CASE WHEN r.country IS NOT NULL AND a.billing_country IS NOT NULL
-                         AND r.country <> a.billing_country THEN 1.0 ELSE 0.0 END) AS geo_mismatch,
-               approx_count_distinct(r.country) AS n_countries,
-               approx_count_distinct(r.src_ip) AS n_ips,
-               approx_count_distinct(r.user_agent) AS n_ua,
-               approx_count_distinct(r.system_prompt_hash) AS n_sys,
-               avg(CASE WHEN r.end_user_id IS NULL THEN 0.0 ELSE 1.0 END) AS end_user_share,
-               avg(CASE WHEN r.endpoint = 'batch' THEN 1.0 ELSE 0.0 END) AS batch_share,
-               avg(CASE WHEN r.stop_reason = 'rate_limited' OR r.status = 429
+               any_value(org_id) AS req_org,
+               min(ts) AS first_ts, max(ts) AS last_ts,
+               -- UTC hours by arithmetic on the epoch: the same values as hour(ts), without
+               -- zoned calendar work per row; the set of them as bits of one integer
+               bit_count(bit_or(1::UINTEGER << (epoch_us(ts) // 3600000000 % 24)::UINTEGER))
+                 AS n_hours_of_day,
+               median(output_tokens::DOUBLE / greatest(input_tokens, 1)) AS out_in,
+               avg(CASE WHEN coalesce(n_messages, 1) <= 1 THEN 1.0 ELSE 0.0 END) AS single_turn,
+               sum(coalesce(thinking_tokens, 0))::DOUBLE
+                 / greatest(sum(output_tokens + coalesce(thinking_tokens, 0)), 1) AS thinking_share,
+               avg(CASE WHEN asn_type IN ('resproxy', 'vpn') THEN 1.0 ELSE 0.0 END) AS proxy_share,
+               avg(CASE WHEN end_user_id IS NULL THEN 0.0 ELSE 1.0 END) AS end_user_share,
+               avg(CASE WHEN endpoint = 'batch' THEN 1.0 ELSE 0.0 END) AS batch_share,
+               avg(CASE WHEN stop_reason = 'rate_limited' OR status = 429
                         THEN 1.0 ELSE 0.0 END) AS limited_share,
-               avg(CASE WHEN r.tools_hash IS NOT NULL THEN 1.0 ELSE 0.0 END) AS tools_share
-        FROM rqw r LEFT JOIN acct a ON a.account_id = r.account_id
-        GROUP BY r.account_id
+               avg(CASE WHEN tools_hash IS NOT NULL THEN 1.0 ELSE 0.0 END) AS tools_share
+        FROM rqw GROUP BY account_id
         """
     )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE acct_seen AS
+        SELECT account_id, country, hash(user_agent) AS ua, user_agent IS NULL AS no_ua,
+               count(*) AS n
+        FROM rqw GROUP BY ALL
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_base AS
+        WITH seen AS (
+            SELECT s.account_id,
+                   count(DISTINCT s.country) AS n_countries,
+                   count(DISTINCT s.ua) FILTER (WHERE NOT s.no_ua) AS n_ua,
+                   sum(CASE WHEN s.country IS NOT NULL AND a.billing_country IS NOT NULL
+                             AND s.country <> a.billing_country THEN s.n ELSE 0 END)::DOUBLE
+                     / sum(s.n) AS geo_mismatch
+            FROM acct_seen s LEFT JOIN acct a ON a.account_id = s.account_id
+            GROUP BY s.account_id
+        )
+        SELECT b.*, seen.* EXCLUDE (account_id)
+        FROM f_base_raw b LEFT JOIN seen USING (account_id)
+        """
+    )
+    con.execute("DROP TABLE f_base_raw")
+    con.execute("DROP TABLE acct_seen")
 
 
 def overlap(con: duckdb.DuckDBPyConnection) -> None:
     """``f_overlap``: share of an account's requests whose prompt some other account sent too.
 
     A curriculum split between accounts is disjoint by construction; people using the same
-    tool or course ask the same things.
+    tool or course ask the same things. ``shared_ph`` keeps the prompts sent by two accounts
+    or more (usually few): the sharding measure of clusters reads it too.
     """
     con.execute(
         """
+        CREATE OR REPLACE TEMP TABLE shared_ph AS
+        SELECT ph FROM acct_ph WHERE ph IS NOT NULL GROUP BY ph HAVING count(*) > 1
+        """
+    )
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE f_overlap AS
-        WITH senders AS (
-            SELECT ph, count(account_id) AS k FROM acct_ph WHERE ph IS NOT NULL GROUP BY ph
-        )
         -- per request, as a sum over each account's distinct prompts weighted by their count
         SELECT p.account_id,
-               sum(CASE WHEN s.k > 1 THEN p.n ELSE 0 END)::DOUBLE / sum(p.n) AS shared_prompt_share
-        FROM acct_ph p JOIN senders s USING (ph) GROUP BY p.account_id
+               sum(CASE WHEN s.ph IS NOT NULL THEN p.n ELSE 0 END)::DOUBLE / sum(p.n)
+                 AS shared_prompt_share
+        FROM acct_ph p LEFT JOIN shared_ph s USING (ph)
+        WHERE p.ph IS NOT NULL GROUP BY p.account_id
         """
     )
 
@@ -265,18 +294,22 @@ def timing(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_rate AS
-        WITH m AS (
-            SELECT account_id, floor(t / 60) AS minute, count(*) AS c FROM rq GROUP BY ALL
+        WITH m AS MATERIALIZED (
+            -- integer minutes: most minutes of an account hold one request, so this
+            -- grouping has nearly as many groups as there are requests, and integer keys
+            -- hash at half the cost of floating-point ones
+            SELECT account_id, epoch_us(ts) // 60000000 AS minute, count(*) AS c
+            FROM rq_lean GROUP BY ALL
         ), d AS (
-            SELECT account_id, floor(t / 86400) AS day, count(*) AS c FROM rq GROUP BY ALL
+            SELECT account_id, minute // 1440 AS day, sum(c) AS c FROM m GROUP BY ALL
         ), dm AS (
             SELECT account_id, max(c) AS peak_day, avg(c) AS mean_day,
-                   stddev_pop(c) / greatest(avg(c), 1) AS day_cv
+                   stddev_pop(c) / greatest(avg(c), 1) AS day_cv, count(*) AS n_days
             FROM d GROUP BY account_id
         )
         SELECT m.account_id, max(m.c) AS peak_minute, quantile_cont(m.c, 0.9) AS p90_minute,
                any_value(dm.peak_day) AS peak_day, any_value(dm.mean_day) AS mean_day,
-               any_value(dm.day_cv) AS day_cv
+               any_value(dm.day_cv) AS day_cv, any_value(dm.n_days) AS n_days
         FROM m JOIN dm USING (account_id) GROUP BY m.account_id
         """
     )
@@ -345,7 +378,8 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
         ), y AS (
             -- first_seen is the prompt's first time from this account, kept in acct_ph
             SELECT x.*, p.first_ts AS first_seen
-            FROM x JOIN acct_ph p ON p.account_id = x.account_id AND p.ph = x.ph
+            FROM x JOIN (SELECT * FROM acct_ph WHERE account_id IN (SELECT account_id FROM moved)) p
+              ON p.account_id = x.account_id AND p.ph = x.ph
         )
         -- Replay is a change of behaviour at the pivot: the share of new-model requests
         -- re-sending a prompt from before the release, against how often the account
@@ -438,8 +472,10 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
             SELECT s.sph, count(DISTINCT coalesce(a.org_id, s.account_id)) AS orgs
             FROM acct_sys s LEFT JOIN acct a USING (account_id) GROUP BY s.sph
         ),
-        main AS (SELECT account_id, arg_max(sph, n) AS sph, max(n) AS n FROM acct_sys GROUP BY 1)
-        SELECT main.account_id, main.sph AS main_sph, deg.orgs AS sph_orgs
+        main AS (
+            SELECT account_id, arg_max(sph, n) AS sph, count(*) AS n_sys FROM acct_sys GROUP BY 1
+        )
+        SELECT main.account_id, deg.orgs AS sph_orgs, main.n_sys
         FROM main JOIN deg USING (sph)
         """
     )
@@ -462,7 +498,8 @@ def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None
         CREATE OR REPLACE TEMP TABLE features AS
         SELECT b.*, c.* EXCLUDE (account_id), tm.* EXCLUDE (account_id),
                rt.* EXCLUDE (account_id), l.* EXCLUDE (account_id),
-               i.* EXCLUDE (account_id), s.* EXCLUDE (account_id),
+               i.* EXCLUDE (account_id), s.* EXCLUDE (account_id, n_sys),
+               coalesce(s.n_sys, 0) AS n_sys,
                coalesce(o.shared_prompt_share, 0.0) AS shared_prompt_share, p.n_prompts,
                coalesce(i.org_id, b.req_org) AS org,
                coalesce(i.tier, 'unknown') AS peer_group

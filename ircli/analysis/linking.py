@@ -169,7 +169,7 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
                    (CASE WHEN n_hours_of_day >= 18 THEN 'clock' ELSE 'day' END) || '/'
                    || CAST(floor(log2(greatest(n / greatest(n_days, 1), 1))) AS VARCHAR) || '/'
                    || CAST(round(single_turn) AS VARCHAR)
-            FROM f_base WHERE n >= 10
+            FROM features WHERE n >= 10
         ), deg AS (
             SELECT kind, tok, count(DISTINCT account_id) AS deg FROM raw GROUP BY ALL
         )

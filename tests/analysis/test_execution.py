@@ -18,8 +18,8 @@ from world import MiniWorld
 
 @pytest.fixture(scope="module")
 def con(world: MiniWorld) -> Iterator[Any]:
-    """A connection holding every feature table of the test world, and its token table."""
-    from ircli.analysis import features, linking, tables
+    """A connection holding every feature table of the test world, its tokens and clusters."""
+    from ircli.analysis import coordination, features, linking, tables
 
     c = tables.connect()
     req, acc, rel = world.tables()
@@ -29,6 +29,10 @@ def con(world: MiniWorld) -> Iterator[Any]:
         tables.register(c, "releases", rel)
     features.build(c, text=True, releases=rel is not None)
     linking.build_tokens(c)
+    linking.link(c)
+    linking.components(c)
+    linking.communities(c)
+    coordination.build(c)
     # The plain form: every request, the prompt fingerprint recomputed per row.
     c.execute(
         "CREATE TEMP VIEW plain AS SELECT *, epoch(ts) AS t, "
@@ -56,12 +60,33 @@ def test_prompt_breadth_and_calendar_counts_match_their_definitions(con: Any) ->
         con,
         "SELECT account_id::VARCHAR, n_prompts, n_days, n_hours_of_day FROM features",
         """
-        SELECT account_id, approx_count_distinct(ph), approx_count_distinct(date_trunc('day', ts)),
-               approx_count_distinct(hour(ts))
+        SELECT account_id, count(DISTINCT ph), count(DISTINCT date_trunc('day', ts)),
+               count(DISTINCT hour(ts))
         FROM plain GROUP BY account_id
         """,
     )
     assert n > 10
+
+
+def test_access_mix_counts_match_their_definitions(con: Any) -> None:
+    # Countries, user agents and system prompts counted exactly from the small per-account
+    # groupings, and the share outside the billing country without a join per request.
+    n = _same(
+        con,
+        "SELECT account_id::VARCHAR, n_countries, n_ua, n_sys, geo_mismatch FROM features",
+        """
+        SELECT r.account_id, count(DISTINCT r.country), count(DISTINCT r.user_agent),
+               count(DISTINCT r.system_prompt_hash),
+               avg(CASE WHEN r.country IS NOT NULL AND a.billing_country IS NOT NULL
+                         AND r.country <> a.billing_country THEN 1.0 ELSE 0.0 END)
+        FROM plain r LEFT JOIN acct a ON a.account_id = r.account_id GROUP BY r.account_id
+        """,
+    )
+    assert n > 10
+    varied = con.execute(
+        "SELECT max(n_ua), max(n_sys), max(n_countries), max(geo_mismatch) FROM features"
+    ).fetchall()[0]
+    assert varied[0] > 1 and varied[1] > 1 and varied[2] > 1 and varied[3] > 0
 
 
 def test_shared_prompt_share_matches_its_definition(con: Any) -> None:
@@ -78,6 +103,28 @@ def test_shared_prompt_share_matches_its_definition(con: Any) -> None:
     )
     shared = con.execute("SELECT max(shared_prompt_share) FROM f_overlap").fetchall()[0][0]
     assert shared > 0  # the world has accounts asking the same things
+
+
+def test_duplicate_prompts_within_clusters_match_their_definition(con: Any) -> None:
+    # Counted from the prompts two accounts share, against the members' distinct prompts.
+    n = _same(
+        con,
+        "SELECT root, dup_share FROM f_shard",
+        """
+        WITH pp AS (
+            SELECT c.root, r.ph, count(DISTINCT r.account_id) AS senders
+            FROM plain r JOIN clusters c ON c.account_id = r.account_id
+            WHERE r.ph IS NOT NULL GROUP BY ALL
+        ), dup AS (
+            SELECT root, avg(CASE WHEN senders > 1 THEN 1.0 ELSE 0.0 END) AS d FROM pp GROUP BY root
+        )
+        SELECT c.root, coalesce(any_value(dup.d), 0.0)
+        FROM clusters c LEFT JOIN dup USING (root) GROUP BY c.root
+        """,
+    )
+    assert n >= 2
+    shares = [r[0] for r in con.execute("SELECT dup_share FROM f_shard").fetchall()]
+    assert min(shares) == 0 < max(shares)  # both kinds of cluster are there
 
 
 def test_release_replay_matches_its_definition(con: Any) -> None:
