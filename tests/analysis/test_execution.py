@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from world import MiniWorld
 
 
@@ -173,6 +175,61 @@ def test_rate_profile_matches_its_definition(con: Any) -> None:
         """,
     )
     assert n > 10
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 3 * 3600), st.integers(0, 3)),
+        min_size=1,
+        max_size=120,
+    )
+)
+def test_requests_per_minute_match_quantile_cont_on_any_traffic(
+    rows: list[tuple[str, int, int]],
+) -> None:
+    # Bursts of up to 4 requests in one second, spread over three hours: busy minutes,
+    # quiet ones, accounts with one request, and percentiles between two counts.
+    from ircli.analysis import features, tables
+
+    c = tables.connect(threads=1)
+    try:
+        times = [(a, t) for a, t, k in rows for _ in range(k + 1)]
+        c.execute("CREATE TYPE acct_key AS ENUM ('a', 'b', 'c')")
+        c.execute(
+            "CREATE TEMP TABLE rq_lean AS SELECT unnest(?::VARCHAR[])::acct_key AS account_id, "
+            "to_timestamp(unnest(?::BIGINT[]) + 1700000000) AS ts",
+            [[a for a, _ in times], [t for _, t in times]],
+        )
+        c.execute("CREATE TEMP VIEW rq AS SELECT account_id, ts, epoch(ts) AS t FROM rq_lean")
+        features.timing(c)
+        _same(
+            c,
+            "SELECT account_id::VARCHAR, peak_minute, p90_minute, n_days FROM f_rate",
+            """
+            WITH m AS (
+                SELECT account_id::VARCHAR AS account_id, floor(t / 60) AS minute, count(*) AS c
+                FROM rq GROUP BY ALL
+            )
+            SELECT account_id, max(c), quantile_cont(c, 0.9), count(DISTINCT floor(minute / 1440))
+            FROM m GROUP BY account_id
+            """,
+        )
+        _same(
+            c,
+            "SELECT account_id::VARCHAR, gap_mean, gap_sd FROM f_timing",
+            """
+            WITH g AS (
+                SELECT account_id::VARCHAR AS account_id,
+                       t - lag(t) OVER (PARTITION BY account_id ORDER BY t) AS gap
+                FROM rq
+            )
+            SELECT account_id, avg(gap), stddev_pop(gap) FROM g WHERE gap IS NOT NULL
+            GROUP BY account_id
+            """,
+        )
+    finally:
+        c.close()
 
 
 def test_source_ip_tokens_match_their_definition(con: Any) -> None:
