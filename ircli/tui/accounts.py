@@ -106,7 +106,7 @@ class AccountsPane(Vertical):
         line.append(f"  {len(findings.accounts):,} accounts: ")
         for i, verdict in enumerate(VERDICT_ORDER):
             line.append(" · " if i else "")
-            line.append_text(verdict_cell(f"{counts[verdict]:,} {verdict}"))
+            line.append_text(verdict_cell(verdict, f"{counts[verdict]:,} {verdict}"))
         line.append(f"  ·  {len(findings.clusters):,} clusters", style="")
         summary.update(line)
         self.refill()

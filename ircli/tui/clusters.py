@@ -131,7 +131,7 @@ def _verdicts(cluster: ClusterFinding) -> Text:
     shown = [v for v in VERDICT_ORDER if cluster.verdicts.get(v)]
     for i, verdict in enumerate(shown):
         out.append(" " if i else "")
-        out.append_text(verdict_cell(f"{cluster.verdicts[verdict]} {verdict}"))
+        out.append_text(verdict_cell(verdict, f"{cluster.verdicts[verdict]} {verdict}"))
     return out
 
 

@@ -132,9 +132,10 @@ def account_cells(finding: AccountFinding) -> tuple[Text, ...]:
     )
 
 
-def verdict_cell(verdict: str) -> Text:
-    """A verdict, coloured by how much attention it needs."""
-    return plain(verdict, style=VERDICT_STYLES.get(verdict, ""))
+def verdict_cell(verdict: str, label: str | None = None) -> Text:
+    """A verdict, coloured by how much attention it needs; ``label`` (a count of accounts
+    with that verdict, say) is shown in its place, in its colour."""
+    return plain(verdict if label is None else label, style=VERDICT_STYLES.get(verdict, ""))
 
 
 def number_cell(value: float | int | None, fmt: str = "{:.2f}") -> Text:

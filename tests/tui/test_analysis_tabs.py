@@ -282,3 +282,20 @@ async def test_findings_keys_are_remapped_by_action_id(
         assert pane.sort_key == "verdict" and pane.verdict is None
         await pilot.press("z", "ctrl+w")
         assert pane.sort_key == "score" and pane.verdict == "alert"
+
+
+def test_verdict_counts_carry_their_verdicts_colour() -> None:
+    # The summary line and the clusters table show "3 alert": coloured as "alert" is, where
+    # looking the colour up by the whole label left every count uncoloured.
+    from ircli.services.findings import ClusterFinding
+    from ircli.tui.clusters import _verdicts
+    from ircli.tui.findings import VERDICT_STYLES, verdict_cell
+
+    cell = verdict_cell("alert", "3 alert")
+    assert cell.plain == "3 alert"
+    assert str(cell.style) == VERDICT_STYLES["alert"]
+    cluster = ClusterFinding("CL-1", 4, 0.9, {"alert": 3, "watch": 1}, 10, ("a",), ())
+    line = _verdicts(cluster)
+    assert line.plain == "3 alert 1 watch"
+    styles = {line.plain[s.start : s.end]: str(s.style) for s in line.spans}
+    assert styles == {"3 alert": VERDICT_STYLES["alert"], "1 watch": VERDICT_STYLES["watch"]}
