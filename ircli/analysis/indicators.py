@@ -22,6 +22,7 @@ FAMILIES = (
     "lifecycle",
     "identity",
     "coordination",
+    "rate_limits",
     "exculpatory",
 )
 
@@ -276,7 +277,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     ),
     Indicator(
         "rate_limit_balancing",
-        "coordination",
+        "rate_limits",
         "greatest(f.mean_day / nullif(peer.ceiling_day, 0), f.p90_minute / nullif(peer.ceiling_minute, 0))",
         # Evasion needs several accounts: a lone heavy user near the ceiling is a customer.
         "least(1.0, greatest(0.0, (v - 0.5) / 0.3)) * CASE WHEN coalesce(cf.size, 1) >= 2 THEN 1.0 ELSE 0.0 END",
@@ -295,7 +296,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     ),
     Indicator(
         "rate_limit_pressure",
-        "coordination",
+        "rate_limits",
         "f.limited_share - peer.med_limited",
         # Hitting the limit again and again while linked accounts carry the same load.
         "least(1.0, greatest(0.0, (v - 0.01) / 0.04))"

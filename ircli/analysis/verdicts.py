@@ -64,6 +64,8 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
     # A pivot alone is what evaluation labs and eager developers do; with replay of old
     # prompts it is harvesting.
     out["lifecycle"] = strengths.get("release_pivot", 0.0) * strengths.get("release_replay", 0.0)
+    # Either sign of working the rate limits is enough for the policy question on its own.
+    out["rate_limits"] = max((strengths.get(n, 0.0) for n in _members("rate_limits")), default=0.0)
     return out
 
 
@@ -84,7 +86,6 @@ def _top_and_second(strengths: Iterable[float]) -> float:
 ACCESS = ("proxy_share", "geo_inconsistency")
 SIGNUP = ("creation_cohort", "trial_signup")
 UNMIXED = 0.9  # the content family near its top: harvesting is most of what it sends
-BALANCING = ("rate_limit_balancing", "rate_limit_pressure")
 
 
 def judge(
@@ -135,18 +136,15 @@ def judge(
         signup = max(signup, 1.0 if fam["content"] >= UNMIXED else 0.0)
         identity = max(max(shared, default=0.0), min(access, signup))
     # Pressing against rate limits is the policy question, not evidence of harvesting: one
-    # verified customer's heavy pipeline spread over its own keys looks just the same.
-    # Only the coordination family is scored again, not every family.
-    coordination = _top_and_second(
-        0.0 if n in BALANCING else strengths.get(n, 0.0) for n in _members("coordination")
-    )
-    backing = max(identity, coordination)
+    # verified customer's heavy pipeline spread over its own keys looks just the same. Those
+    # indicators are a family of their own, which never backs an alert.
+    backing = max(identity, fam["coordination"])
     if backing >= ALERT_AT:
         # Machine timing strengthens other backing evidence but never stands in for it:
         # it raises the score, never carries weak backing (a trial sign-up) over the line.
         backing = min(1.0, backing + 0.2 * fam["timing"])
     exculpatory = fam["exculpatory"]
-    balancing = max(strengths.get(n, 0.0) for n in BALANCING)
+    balancing = fam["rate_limits"]
     score = round(content * backing * (1.0 - exculpatory), 4)
     if content >= ALERT_AT and backing >= ALERT_AT and exculpatory < ALERT_AT:
         verdict = "alert"

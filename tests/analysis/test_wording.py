@@ -259,3 +259,13 @@ def test_rate_limit_pressure_never_backs_an_alert() -> None:
     assert pressed.verdict != "alert"
     backed = judge({"shared_wrappers": 1.0, "payment_shared_orgs": 1.0}, has_text=True)
     assert backed.verdict == "alert"
+
+
+def test_rate_limit_indicators_are_reported_as_their_own_family() -> None:
+    # The family scores in the result say what backed a verdict: working the rate limits is
+    # the policy question and never backs an alert, so it is not reported as coordination.
+    j = judge({"rate_limit_balancing": 0.9, "rate_limit_pressure": 0.6}, has_text=True)
+    assert j.verdict == "policy"
+    assert j.families["coordination"] == 0.0
+    assert j.families["rate_limits"] == 0.9
+    assert j.score == 0.9
