@@ -104,7 +104,7 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
             """
             CREATE OR REPLACE TEMP TABLE f_content AS
             SELECT account_id, 0 AS n_text, 0 AS cot, 0 AS lang, 0 AS judge, 0 AS rewrite,
-                   0 AS bench, 0 AS coding, 0 AS harvest, NULL::DOUBLE AS mean_len, 0.0 AS top_template_share, NULL::UBIGINT AS top_key
+                   0 AS bench, 0 AS coding, 0 AS harvest, NULL::DOUBLE AS mean_len, 0.0 AS top_template_share
             FROM rqw GROUP BY account_id
             """
         )
@@ -174,10 +174,10 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
                    sum(len)::DOUBLE / sum(n) AS mean_len
             FROM ak GROUP BY account_id
         ), top AS (
-            SELECT account_id, arg_max(key, n) AS top_key, max(n) AS top_n
+            SELECT account_id, max(n) AS top_n
             FROM acct_tmpl GROUP BY account_id
         )
-        SELECT c.*, top.top_n::DOUBLE / c.n_text AS top_template_share, top.top_key
+        SELECT c.*, top.top_n::DOUBLE / c.n_text AS top_template_share
         FROM c JOIN top USING (account_id)
         """
     )
@@ -422,7 +422,6 @@ def lifecycle(con: duckdb.DuckDBPyConnection, *, releases: bool) -> None:
                    FILTER (WHERE is_new) AS replay_new,
                coalesce(avg(CASE WHEN ts > first_seen THEN 1.0 ELSE 0.0 END)
                    FILTER (WHERE NOT is_new), 0.0) AS repeat_old,
-               count(*) AS n_all,
                -- traffic since the release it moved to: where the window ends soon after a
                -- launch, the switch shows against this, not against all traffic
                count(*) FILTER (WHERE ts >= moved_at) AS n_since

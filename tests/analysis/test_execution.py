@@ -132,7 +132,7 @@ def test_duplicate_prompts_within_clusters_match_their_definition(con: Any) -> N
 def test_release_replay_matches_its_definition(con: Any) -> None:
     n = _same(
         con,
-        "SELECT account_id::VARCHAR, n_new, pivot_delay_h, replay_new, repeat_old, n_all, "
+        "SELECT account_id::VARCHAR, n_new, pivot_delay_h, replay_new, repeat_old, "
         "n_since FROM f_life",
         """
         WITH x AS (
@@ -150,7 +150,7 @@ def test_release_replay_matches_its_definition(con: Any) -> None:
                avg(CASE WHEN first_seen < released_at THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_new),
                coalesce(avg(CASE WHEN ts > first_seen THEN 1.0 ELSE 0.0 END)
                    FILTER (WHERE NOT is_new), 0.0),
-               count(*), count(*) FILTER (WHERE ts >= moved_at)
+               count(*) FILTER (WHERE ts >= moved_at)
         FROM y GROUP BY account_id
         """,
     )
