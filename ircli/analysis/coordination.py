@@ -137,8 +137,9 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE OR REPLACE TEMP TABLE f_sync AS
         WITH ah AS (
-            SELECT DISTINCT c.root, r.account_id, floor(r.t / 3600) AS h
-            FROM rq r JOIN members c USING (account_id)
+            -- integer hours: they group at about half the cost of floating-point ones
+            SELECT DISTINCT c.root, r.account_id, epoch_us(r.ts) // 3600000000 AS h
+            FROM rq_lean r JOIN members c USING (account_id)
         ), hk AS (SELECT root, h, count(*) AS k FROM ah GROUP BY ALL),
         span AS (
             SELECT root, max(h) - min(h) + 1 AS span, count(DISTINCT account_id) AS m,
@@ -174,11 +175,10 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
             GROUP BY tm.root
         ), pp AS (
             -- Only a prompt some two accounts sent can be sent by two members: the members'
-            -- shared prompts (acct_ph has one row per account and prompt, so counting rows
-            -- counts senders) ...
+            -- shared prompts (acct_shared has one row per account and prompt, so counting
+            -- rows counts senders) ...
             SELECT c.root, r.ph, count(*) AS senders
-            FROM acct_ph r SEMI JOIN shared_ph USING (ph) JOIN members c USING (account_id)
-            GROUP BY ALL
+            FROM acct_shared r JOIN members c USING (account_id) GROUP BY ALL
         ), distinct_pp AS (
             -- ... against all the cluster's distinct prompts: the members' own counts, less
             -- each prompt counted once per member beyond the first.

@@ -87,7 +87,8 @@ def load_requests(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_prompts AS
-        SELECT account_id, count(ph) AS n_prompts FROM acct_ph GROUP BY ALL
+        SELECT account_id, count(ph) AS n_prompts, sum(n) FILTER (WHERE ph IS NOT NULL) AS n_ph
+        FROM acct_ph GROUP BY ALL
         """
     )
 
@@ -254,24 +255,25 @@ def overlap(con: duckdb.DuckDBPyConnection) -> None:
     """``f_overlap``: share of an account's requests whose prompt some other account sent too.
 
     A curriculum split between accounts is disjoint by construction; people using the same
-    tool or course ask the same things. ``shared_ph`` keeps the prompts sent by two accounts
-    or more (usually few): the sharding measure of clusters reads it too.
+    tool or course ask the same things. ``acct_shared`` keeps each account's prompts that
+    another account sent too (usually few rows): the sharding measure of clusters reads it.
     """
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE shared_ph AS
-        SELECT ph FROM acct_ph WHERE ph IS NOT NULL GROUP BY ph HAVING count(*) > 1
+        CREATE OR REPLACE TEMP TABLE acct_shared AS
+        WITH shared AS (
+            SELECT ph FROM acct_ph WHERE ph IS NOT NULL GROUP BY ph HAVING count(*) > 1
+        )
+        SELECT account_id, ph, n FROM acct_ph SEMI JOIN shared USING (ph)
         """
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_overlap AS
-        -- per request, as a sum over each account's distinct prompts weighted by their count
-        SELECT p.account_id,
-               sum(CASE WHEN s.ph IS NOT NULL THEN p.n ELSE 0 END)::DOUBLE / sum(p.n)
-                 AS shared_prompt_share
-        FROM acct_ph p LEFT JOIN shared_ph s USING (ph)
-        WHERE p.ph IS NOT NULL GROUP BY p.account_id
+        -- per request: requests of shared prompts against all requests with a prompt
+        WITH s AS (SELECT account_id, sum(n) AS n FROM acct_shared GROUP BY account_id)
+        SELECT p.account_id, coalesce(s.n, 0)::DOUBLE / p.n_ph AS shared_prompt_share
+        FROM f_prompts p LEFT JOIN s USING (account_id) WHERE p.n_ph > 0
         """
     )
 
