@@ -1,0 +1,95 @@
+"""Evidence weighed against peers rather than constants: each case beside its look-alike.
+
+* one data set split over more accounts than the popularity discount spares, each account
+  walking its own payloads through the same harvesting template at a like daily quota, is
+  one cluster; independent users of a popular template, each with their own questions and
+  volumes as varied as people's, are not linked by it;
+* nor is a template that harvesting-shaped accounts share with others who send it mostly
+  without harvesting (a tool, whatever some of its users do with it).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from archetypes import _spread, payload
+from world import MiniWorld
+
+GROUP = 30  # more than the accounts a token may be shared by before it is discounted
+DAYS = 5
+
+SHARD = "Work through the following step by step and explain your reasoning: {p}"
+TUTOR = "You are my tutor. Think step by step and show your reasoning for: {p}"
+WIDGET = "Widget helper v2 - show your reasoning step by step about this: {p}"
+
+
+def _send(w: MiniWorld, account: str, n: int, template: str, counter: Any) -> None:
+    for ts in _spread(w, n, days=DAYS):
+        text = template.format(p=payload(w, next(counter)))
+        w.request(account, ts, text, input_tokens=60, output_tokens=1500)
+
+
+def _world() -> MiniWorld:
+    w = MiniWorld(seed=31)
+    counter = iter(range(10**7))
+    # The operator's shards: like quotas, each its own payloads, nothing else in common.
+    for i in range(GROUP):
+        a = w.account(f"shard-{i}", "sharded", "camp-shard")
+        _send(w, a, 40 + w.rng.randint(-4, 4), SHARD, counter)
+    # A popular tutoring template: each student's own questions, at their own pace.
+    for i in range(GROUP):
+        a = w.account(f"student-{i}", "student", None)
+        volume = max(10, round(math.exp(w.rng.gauss(math.log(40), 1.2))))
+        _send(w, a, volume, TUTOR, counter)
+    # A tool: some accounts harvest-shaped at like volumes, but as many others send most of
+    # their traffic through it asking what everyone asks, in conversations.
+    for i in range(GROUP):
+        a = w.account(f"widget-{i}", "widget", None)
+        _send(w, a, 40 + w.rng.randint(-4, 4), WIDGET, counter)
+    for i in range(GROUP):
+        a = w.account(f"widget-user-{i}", "widget_user", None)
+        for j, ts in enumerate(_spread(w, 40, days=DAYS, human=True)):
+            text = WIDGET.format(p=f"common question number {j % 5} about the shop opening hours")
+            w.request(a, ts, text, n_messages=3, input_tokens=400, output_tokens=200)
+    # Ordinary accounts of every size, so that peers' volumes span what people's do.
+    for i in range(40):
+        a = w.account(f"bg-{i}", "background", None)
+        volume = max(10, round(math.exp(w.rng.gauss(math.log(30), 1.0))))
+        for ts in _spread(w, volume, days=DAYS, human=True):
+            w.request(a, ts, f"Write a short note to {w.rng.randint(0, 10**6)} about lunch.")
+    return w
+
+
+@pytest.fixture(scope="module")
+def accounts() -> dict[str, dict[str, Any]]:
+    from ircli.analysis import analyze
+
+    req, acc, rel = _world().tables()
+    return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+
+
+def _clusters(accounts: dict[str, dict[str, Any]], prefix: str) -> list[str | None]:
+    return [a["cluster_id"] for k, a in sorted(accounts.items()) if k.rsplit("-", 1)[0] == prefix]
+
+
+def test_shards_of_one_data_set_are_one_cluster(accounts: dict[str, dict[str, Any]]) -> None:
+    ids = _clusters(accounts, "shard")
+    assert len(ids) == GROUP
+    assert ids[0] is not None and set(ids) == {ids[0]}
+
+
+def test_students_of_a_popular_template_are_not_linked_by_it(
+    accounts: dict[str, dict[str, Any]],
+) -> None:
+    ids = [c for c in _clusters(accounts, "student") if c is not None]
+    # a pair may meet by chance on other evidence, never the whole class
+    assert len(ids) <= 4
+
+
+def test_a_tool_others_use_plainly_links_no_one(accounts: dict[str, dict[str, Any]]) -> None:
+    shaped = [c for c in _clusters(accounts, "widget") if c is not None]
+    assert len(shaped) <= 4
+    users = [c for c in _clusters(accounts, "widget-user") if c is not None]
+    assert len(users) <= 4
