@@ -208,6 +208,14 @@ CATALOGUE: tuple[Indicator, ...] = (
         "other organisations paying with the same fingerprint",
     ),
     Indicator(
+        "fleet_shared_orgs",
+        "identity",
+        "coalesce(fl.fleet_orgs, 1) - 1",
+        ramp(0.0, 2.0),
+        "sends from the same set of data-centre servers as {value:.0f} other organisation(s) (percentile {percentile:.0%})",
+        "other organisations sending from the same set of data-centre addresses",
+    ),
+    Indicator(
         "signup_ip_day",
         "identity",
         "f.sip_day_accts - 1",
@@ -381,6 +389,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> list[str]:
         LEFT JOIN f_cluster cf ON cf.root = c.root
         LEFT JOIN f_tshare ts USING (account_id)
         LEFT JOIN f_campaign fc USING (account_id)
+        LEFT JOIN f_fleet fl USING (account_id)
         """
     )
     cols = []

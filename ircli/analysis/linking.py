@@ -187,6 +187,29 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
     # hold millions of rows that the later passes need the memory for.
     con.execute("DROP TABLE IF EXISTS acct_ip")
     concerted(con)
+    shared_fleets(con)
+
+
+def shared_fleets(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_fleet(account_id, fleet_orgs)``: organisations sending from the account's servers.
+
+    A business runs its pipelines on its own servers, over its own accounts: one
+    organisation. The same set of data-centre addresses sending for several organisations is
+    one operator behind them (a relay reselling access, a campaign's workers), and it is a
+    fact of infrastructure, which no rewording of the prompts changes.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_fleet AS
+        WITH orgs AS (
+            SELECT t.tok, count(DISTINCT coalesce(a.org_id, t.account_id)) AS n
+            FROM tokens t LEFT JOIN acct a USING (account_id)
+            WHERE t.kind = 'fleet' GROUP BY t.tok
+        )
+        SELECT t.account_id, max(orgs.n) AS fleet_orgs
+        FROM tokens t JOIN orgs USING (tok) WHERE t.kind = 'fleet' GROUP BY t.account_id
+        """
+    )
 
 
 def concerted(con: duckdb.DuckDBPyConnection) -> None:

@@ -93,3 +93,62 @@ def test_a_tool_others_use_plainly_links_no_one(accounts: dict[str, dict[str, An
     assert len(shaped) <= 4
     users = [c for c in _clusters(accounts, "widget-user") if c is not None]
     assert len(users) <= 4
+
+
+def _fleet_world() -> MiniWorld:
+    w = MiniWorld(seed=37)
+    counter = iter(range(10**7))
+    # A relay: three organisations' accounts all sending from one operator's three servers.
+    # Each carries its tenants' traffic, some of it harvesting; nothing else links them.
+    for i in range(3):
+        a = w.account(f"relay-{i}", "relay", "camp-relay")
+        for j, ts in enumerate(_spread(w, 90)):
+            text = (
+                TUTOR.format(p=payload(w, next(counter)))
+                if j % 2
+                else f"Write a limerick about a cat called number {next(counter)}."
+            )
+            w.request(a, ts, text, src_ip=f"10.200.0.{1 + j % 3}", asn_type="hosting")
+    # A business: its own pipeline over three accounts of its organisation, on its servers.
+    for i in range(3):
+        a = w.account(f"biz-{i}", "enterprise", None, org_id="org-biz")
+        for j, ts in enumerate(_spread(w, 90)):
+            text = TUTOR.format(p=payload(w, next(counter)))
+            w.request(a, ts, text, src_ip=f"10.201.0.{1 + j % 3}", asn_type="hosting")
+    for i in range(20):
+        a = w.account(f"bg-{i}", "background", None)
+        for ts in _spread(w, 30, human=True):
+            w.request(a, ts, f"Write a short note to {w.rng.randint(0, 10**6)} about lunch.")
+    return w
+
+
+@pytest.fixture(scope="module")
+def fleet() -> dict[str, dict[str, Any]]:
+    from ircli.analysis import analyze
+
+    req, acc, rel = _fleet_world().tables()
+    return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+
+
+def _fleet_strength(account: dict[str, Any]) -> float:
+    return float(account["indicators"].get("fleet_shared_orgs", {}).get("strength", 0.0))
+
+
+def test_servers_shared_across_organisations_back_the_relay(
+    fleet: dict[str, dict[str, Any]],
+) -> None:
+    for i in range(3):
+        relay = fleet[f"relay-{i}"]
+        assert relay["indicators"]["fleet_shared_orgs"]["value"] == 2
+        assert _fleet_strength(relay) == 1.0
+        assert relay["families"]["identity"] == 1.0
+        assert relay["verdict"] == "alert"
+
+
+def test_one_organisations_own_servers_are_no_shared_fleet(
+    fleet: dict[str, dict[str, Any]],
+) -> None:
+    assert fleet["biz-0"]["cluster_id"] is not None  # linked by its servers, as it should be
+    for i in range(3):
+        assert _fleet_strength(fleet[f"biz-{i}"]) == 0.0
+        assert fleet[f"biz-{i}"]["families"]["identity"] == 0.0
