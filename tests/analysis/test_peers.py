@@ -5,17 +5,22 @@
   one cluster; independent users of a popular template, each with their own questions and
   volumes as varied as people's, are not linked by it;
 * nor is a template that harvesting-shaped accounts share with others who send it mostly
-  without harvesting (a tool, whatever some of its users do with it).
+  without harvesting (a tool, whatever some of its users do with it);
+* data-centre servers shared by several organisations back a relay's content; one
+  business's own servers over its own accounts do not;
+* a replaying pivot counts as early when it is early among the accounts that moved at all,
+  not only within a fixed day; the same delay among quick adopters does not.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from archetypes import _spread, payload
-from world import MiniWorld
+from world import T0, MiniWorld
 
 GROUP = 30  # more than the accounts a token may be shared by before it is discounted
 DAYS = 5
@@ -152,3 +157,42 @@ def test_one_organisations_own_servers_are_no_shared_fleet(
     for i in range(3):
         assert _fleet_strength(fleet[f"biz-{i}"]) == 0.0
         assert fleet[f"biz-{i}"]["families"]["identity"] == 0.0
+
+
+def _release_world(peer_delays_h: tuple[int, int]) -> dict[str, dict[str, Any]]:
+    """A replaying account moving 30 h after a launch, among peers moving within a range.
+
+    Its verdicts and indicators per account.
+    """
+    from ircli.analysis import analyze
+
+    w = MiniWorld(seed=41)
+    release = T0 + timedelta(days=2)
+    w.releases.append({"model": "model-b", "released_at": release})
+    a = w.account("replayer", "agentic", "camp-agent")
+    tasks = [f"Refactor module {k} and write its unit tests." for k in range(20)]
+    for j, task in enumerate(tasks):
+        w.request(a, T0 + timedelta(hours=j), task)
+        w.request(a, release + timedelta(hours=30, minutes=j), task, model="model-b")
+    lo, hi = peer_delays_h
+    for i in range(20):
+        p = w.account(f"peer-{i}", "background", None)
+        moved = release + timedelta(hours=lo + (hi - lo) * i / 19)
+        for j in range(10):
+            w.request(p, T0 + timedelta(hours=3 * j), f"Lunch note {w.rng.randint(0, 10**9)}.")
+            text = f"Dinner note {w.rng.randint(0, 10**9)}."
+            w.request(p, moved + timedelta(hours=j), text, model="model-b")
+    req, acc, rel = w.tables()
+    return {x["account_id"]: x for x in analyze(req, acc, rel).to_dict()["accounts"]}
+
+
+def test_a_pivot_early_among_slow_adopters_counts() -> None:
+    replayer = _release_world((60, 200))["replayer"]
+    assert replayer["indicators"]["release_pivot"]["strength"] == 1.0
+    assert replayer["families"]["lifecycle"] > 0.5
+
+
+def test_the_same_pivot_among_quick_adopters_does_not() -> None:
+    replayer = _release_world((2, 20))["replayer"]
+    assert replayer["indicators"].get("release_pivot", {"strength": 0.0})["strength"] == 0.0
+    assert replayer["families"]["lifecycle"] == 0.0
