@@ -196,3 +196,29 @@ def test_the_same_pivot_among_quick_adopters_does_not() -> None:
     replayer = _release_world((2, 20))["replayer"]
     assert replayer["indicators"].get("release_pivot", {"strength": 0.0})["strength"] == 0.0
     assert replayer["families"]["lifecycle"] == 0.0
+
+
+def test_a_heavy_thinker_linked_to_a_campaign_does_not_borrow_its_content() -> None:
+    from ircli.analysis.verdicts import judge
+
+    # Its text is read and shows nothing; it takes twice its peers' thinking, that's all.
+    own = {"thinking_share": 0.5, "proxy_share": 1.0, "relay_heterogeneity": 1.0}
+    j = judge(own, has_text=True, linked=True, cluster_content=1.0)
+    assert j.content < 0.5 and j.verdict != "alert"
+
+
+def test_a_diluted_harvester_linked_to_its_campaign_carries_its_content() -> None:
+    from ircli.analysis.verdicts import judge
+
+    # Its own text shows some harvesting, diluted by filler; its campaign's shows more.
+    own = {"cot_share": 0.3, "thinking_share": 0.5, "proxy_share": 1.0}
+    j = judge(own, has_text=True, linked=True, cluster_content=1.0)
+    assert j.content == 1.0 and j.verdict == "alert"
+
+
+def test_where_no_text_is_logged_economics_still_open_the_cluster_content() -> None:
+    from ircli.analysis.verdicts import judge
+
+    own = {"thinking_share": 0.5, "proxy_share": 1.0}
+    j = judge(own, has_text=False, linked=True, cluster_content=1.0)
+    assert j.content == 1.0
