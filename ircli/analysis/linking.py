@@ -228,7 +228,7 @@ def concerted(con: duckdb.DuckDBPyConnection) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE concerted AS
         WITH rate AS (
-            SELECT account_id, ln(n / greatest(n_days, 1)) AS r FROM f_base WHERE n >= 10
+            SELECT account_id, ln(n / greatest(n_days, 1)) AS r FROM features WHERE n >= 10
         ), peers AS (SELECT stddev_pop(r) AS sd FROM rate),
         cur AS (
             SELECT DISTINCT account_id, tok FROM tokens WHERE kind = 'curriculum' AND deg >= 3
