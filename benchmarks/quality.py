@@ -6,6 +6,8 @@
     python benchmarks/quality.py --seeds 41 42 --paraphrase             # an independent bank
     python benchmarks/quality.py --seeds 41 --no-text                   # hashes only
     python benchmarks/quality.py --world DIR [--world DIR ...]          # worlds already on disk
+    python benchmarks/quality.py --seeds 74 --accounts hydra_cot=0 --accounts sharded_slow=80 --days 10
+                                                                        # another mix (--scale too)
 
 Per world it prints the figures of ``ircli demo score`` that miss their target, the
 exchange-weighted recall and the adjusted Rand index. ``--reword`` rewrites the prompts'
@@ -17,7 +19,9 @@ Its substitutes have since entered the analysis's lexicon, so it no longer prove
 instructions written anew (``phrasebank.py``, same intents and payloads, wording the
 lexicon does not know; it prints how much of each bank the lexicon still recognises).
 ``--no-text`` drops the prompt text and keeps the hashes (zero-retention logs).
-Develop on some seeds and judge on others; a seed looked at while tuning proves nothing.
+Develop on some seeds and judge on others; a seed looked at while tuning proves nothing,
+and so does one mix: ``--accounts``, ``--days`` and ``--scale`` generate others (archetype
+counts up, down or zero, short and long windows), with either wording.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 # Same meaning, other words: reasoning requests, grading requests, coercion, curricula.
 REWORDINGS = (
@@ -84,7 +89,7 @@ def strip_text(src: Path, dst: Path) -> None:
     )
 
 
-def generate_paraphrased(preset: str, seed: int, out: Path) -> None:
+def generate_paraphrased(preset: str, seed: int, out: Path, **mix: Any) -> None:
     """Generate a world whose prompt families speak the independent phrase bank.
 
     Same seed, same accounts, traffic and payloads as the plain world: only the wording of
@@ -99,7 +104,7 @@ def generate_paraphrased(preset: str, seed: int, out: Path) -> None:
     original = traffic.family
     traffic.family = phrasebank.lookup(original)  # type: ignore[assignment]
     try:
-        generate_world(preset, seed, out)
+        generate_world(preset, seed, out, **mix)
     finally:
         traffic.family = original  # type: ignore[assignment]
 
@@ -159,6 +164,9 @@ def main() -> None:
     p.add_argument("--preset", default="small")
     p.add_argument("--seeds", type=int, nargs="*", default=[])
     p.add_argument("--world", type=Path, action="append", default=[])
+    p.add_argument("--accounts", action="append", default=[], metavar="ARCHETYPE=N")
+    p.add_argument("--days", type=int)
+    p.add_argument("--scale", type=float)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--reword", action="store_true")
     mode.add_argument("--paraphrase", action="store_true")
@@ -173,16 +181,26 @@ def main() -> None:
             print(f"    {fam:14s} {before:5.0%} -> {after:4.0%}")
     if not a.seeds and not a.world:
         a.seeds = [21, 22, 23]  # `make bench`: three small worlds
+    counts = {k: int(v) for k, v in (x.split("=", 1) for x in a.accounts)}
+    mix_args = [arg for x in a.accounts for arg in ("--accounts", x)]
+    mix_args += ["--days", str(a.days)] if a.days else []
+    mix_args += ["--scale", str(a.scale)] if a.scale else []
     with tempfile.TemporaryDirectory() as tmp:
         worlds = [(str(w), w) for w in a.world]
         for seed in a.seeds:
             d = Path(tmp) / f"{a.preset}-{seed}"
+            name = f"{a.preset} seed {seed}" + (f" [{' '.join(mix_args)}]" if mix_args else "")
             if a.paraphrase:
-                generate_paraphrased(a.preset, seed, d)
-                worlds.append((f"{a.preset} seed {seed} (paraphrased)", d))
+                generate_paraphrased(
+                    a.preset, seed, d, scale=a.scale, accounts=counts or None, days=a.days
+                )
+                worlds.append((f"{name} (paraphrased)", d))
                 continue
-            ircli("demo", "generate", "--preset", a.preset, "--seed", str(seed), "--out", str(d))
-            worlds.append((f"{a.preset} seed {seed}", d))
+            ircli(
+                "demo", "generate", "--preset", a.preset, "--seed", str(seed), "--out", str(d),
+                *mix_args,
+            )  # fmt: skip
+            worlds.append((name, d))
         for name, world in worlds:
             if a.reword:
                 reworded = Path(tmp) / (world.name + "-reworded")

@@ -45,6 +45,10 @@ def ramp(lo: float, hi: float) -> str:
     return f"least(1.0, greatest(0.0, (v - {lo}) / {hi - lo}))"
 
 
+# Pivot delays of every account that moved to a new model: its first quartile and median.
+_MOVERS = "(SELECT quantile_cont(pivot_delay_h, [0.25, 0.5]) FROM f_life WHERE n_new >= 5)"
+
+
 def _share(col: str) -> str:
     return f"CASE WHEN f.n_text > 0 THEN f.{col}::DOUBLE / f.n_text END"
 
@@ -186,7 +190,12 @@ CATALOGUE: tuple[Indicator, ...] = (
         "release_pivot",
         "lifecycle",
         "CASE WHEN f.n_new >= 5 THEN f.pivot_delay_h END",
-        "CASE WHEN v IS NOT NULL AND v <= 24 AND f.n_new >= 0.3 * f.n_since THEN 1.0 ELSE 0.0 END",
+        # Within a day, or among the first quarter of the accounts that moved at all (fading
+        # out by the median mover): how early is early depends on how the lab's users adopt.
+        "CASE WHEN v IS NOT NULL AND f.n_new >= 0.3 * f.n_since THEN greatest("
+        "CASE WHEN v <= 24 THEN 1.0 ELSE 0.0 END, "
+        f"least(1.0, greatest(0.0, ({_MOVERS}[2] - v) / greatest({_MOVERS}[2] - {_MOVERS}[1], 1.0)))"
+        ") ELSE 0.0 END",
         "moved to a newly released model {value:.0f} h after launch (percentile {percentile:.0%})",
         "hours from a model's release to the account's first request on it",
     ),
@@ -206,6 +215,14 @@ CATALOGUE: tuple[Indicator, ...] = (
         ramp(0.0, 2.0),
         "its payment fingerprint is shared with {value:.0f} other organisation(s) (percentile {percentile:.0%})",
         "other organisations paying with the same fingerprint",
+    ),
+    Indicator(
+        "fleet_shared_orgs",
+        "identity",
+        "coalesce(fl.fleet_orgs, 1) - 1",
+        ramp(0.0, 2.0),
+        "sends from the same set of data-centre servers as {value:.0f} other organisation(s) (percentile {percentile:.0%})",
+        "other organisations sending from the same set of data-centre addresses",
     ),
     Indicator(
         "signup_ip_day",
@@ -381,6 +398,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> list[str]:
         LEFT JOIN f_cluster cf ON cf.root = c.root
         LEFT JOIN f_tshare ts USING (account_id)
         LEFT JOIN f_campaign fc USING (account_id)
+        LEFT JOIN f_fleet fl USING (account_id)
         """
     )
     cols = []

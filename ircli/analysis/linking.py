@@ -41,6 +41,11 @@ TOKEN_KINDS: dict[str, tuple[str, float]] = {
 DISCOUNT_FROM = 20  # tokens shared by at most this many accounts keep their full weight
 LINK_THRESHOLD = 0.7
 FULL_LIFT = 8  # a pair seen 8x more often than its parts' popularity predicts counts fully
+# A curriculum token escapes the popularity discount when it reads as one operator's shards:
+# nearly every account that sends mostly through the template harvests with it through
+# payloads no one else sends, and their daily volumes are far more alike than peers' are.
+CONCERT_PURITY = 0.9
+CONCERT_SPREAD = 0.5  # members' spread of log daily volume at most this share of peers'
 MAX_ROUNDS = 60
 
 KIND_WORDS = {
@@ -181,6 +186,68 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
     # The addresses were read for the last time: at incident size, with proxy pools, they
     # hold millions of rows that the later passes need the memory for.
     con.execute("DROP TABLE IF EXISTS acct_ip")
+    concerted(con)
+    shared_fleets(con)
+
+
+def shared_fleets(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_fleet(account_id, fleet_orgs)``: organisations sending from the account's servers.
+
+    A business runs its pipelines on its own servers, over its own accounts: one
+    organisation. The same set of data-centre addresses sending for several organisations is
+    one operator behind them (a relay reselling access, a campaign's workers), and it is a
+    fact of infrastructure, which no rewording of the prompts changes.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_fleet AS
+        WITH orgs AS (
+            SELECT t.tok, count(DISTINCT coalesce(a.org_id, t.account_id)) AS n
+            FROM tokens t LEFT JOIN acct a USING (account_id)
+            WHERE t.kind = 'fleet' GROUP BY t.tok
+        )
+        SELECT t.account_id, max(orgs.n) AS fleet_orgs
+        FROM tokens t JOIN orgs USING (tok) WHERE t.kind = 'fleet' GROUP BY t.account_id
+        """
+    )
+
+
+def concerted(con: duckdb.DuckDBPyConnection) -> None:
+    """``concerted(tok)``: curriculum tokens that read as one operator's shards, not a tool.
+
+    A popular template is discounted because independent people share it. One data set
+    split over many accounts is shared too, by construction, and differs in two ways that
+    follow from how it is made: everyone who sends mostly through the template harvests
+    with it through payloads no one else sends (a tool's users also converse and ask what
+    others ask), and the operator hands out like quotas, so the members' daily volumes are
+    much more alike than accounts' at large (people's usage spans orders of magnitude).
+    Both are measured against the token's other users and against all active accounts,
+    not against constants of one world.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE concerted AS
+        WITH rate AS (
+            SELECT account_id, ln(n / greatest(n_days, 1)) AS r FROM features WHERE n >= 10
+        ), peers AS (SELECT stddev_pop(r) AS sd FROM rate),
+        cur AS (
+            SELECT DISTINCT account_id, tok FROM tokens WHERE kind = 'curriculum' AND deg >= 3
+        ), heavy AS (
+            -- every account that sends at least as much of its text through the template as
+            -- a curriculum token asks of its holders
+            SELECT CAST(t.key AS VARCHAR) AS tok, count(*) AS users
+            FROM acct_tmpl t JOIN f_content c USING (account_id)
+            WHERE t.n >= 0.15 * c.n_text AND CAST(t.key AS VARCHAR) IN (SELECT tok FROM cur)
+            GROUP BY 1
+        ), spread AS (
+            SELECT cur.tok, count(*) AS members, stddev_pop(rate.r) AS sd
+            FROM cur JOIN rate USING (account_id) GROUP BY cur.tok
+        )
+        SELECT spread.tok FROM spread JOIN heavy USING (tok), peers
+        WHERE spread.members >= {CONCERT_PURITY} * heavy.users
+          AND spread.sd <= {CONCERT_SPREAD} * peers.sd
+        """
+    )
 
 
 def link(con: duckdb.DuckDBPyConnection) -> None:
@@ -194,7 +261,9 @@ def link(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE links AS
         WITH single AS (
             SELECT [kind] AS kinds, kind || ':' || tok AS tok, account_id, deg,
-                   {_weight_sql("kind", "deg")} AS weight
+                   CASE WHEN kind = 'curriculum' AND tok IN (SELECT tok FROM concerted)
+                        THEN {TOKEN_KINDS["curriculum"][1]}
+                        ELSE {_weight_sql("kind", "deg")} END AS weight
             FROM tokens
         ), pair AS (
             SELECT [a.kind, b.kind] AS kinds,

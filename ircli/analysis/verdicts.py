@@ -119,9 +119,12 @@ def judge(
         # is making a data set, in whatever words its prompts are phrased.
         content = max(content, 0.8 * cluster_economics)
     # Filler traffic dilutes an account's own shares; its cluster's content still counts.
-    if content >= 0.2 or text_withheld:
+    if own >= 0.2 or text_withheld or (content >= 0.2 and not has_text):
         # Diluted, not absent: an account with no content signal of its own is not lifted
-        # by the company it is linked to. Unobserved is not absent, though.
+        # by the company it is linked to. Unobserved is not absent, though. Where its text
+        # is read and shows nothing, its own economics (a heavy thinker, a long writer) do
+        # not count as a diluted signal: linked to a campaign by a popular prompt and a
+        # common rhythm, such a user would take the campaign's content as its own.
         content = max(content, cluster_content)
     identity = fam["identity"]
     if not linked:
