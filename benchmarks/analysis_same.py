@@ -7,8 +7,8 @@
 DIR holds requests/accounts(/releases).parquet, e.g. from `ircli demo generate --preset small`.
 Each version runs in its own process on one thread, so that any figure whose last digits
 depend on the order threads finish (sums of floating-point values) cannot pass for a change.
-Prints every difference in verdicts, clusters, reasons, scores and indicator values beyond
---tol (not the peer summaries); with --strict it exits 1 if there is any.
+Prints every difference in verdicts, clusters, reasons, scores, indicator values and the
+peer summaries beyond --tol; with --strict it exits 1 if there is any.
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ def compare(old: dict[str, Any], new: dict[str, Any], tol: float) -> list[str]:
     )
     differences(old["summary"], new["summary"], "summary", tol, out)
     differences(old["indicators"], new["indicators"], "indicators", tol, out)
+    differences(old.get("peers", {}), new.get("peers", {}), "peers", tol, out)
     return out
 
 
