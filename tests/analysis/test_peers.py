@@ -67,12 +67,17 @@ def _world() -> MiniWorld:
     return w
 
 
-@pytest.fixture(scope="module")
-def accounts() -> dict[str, dict[str, Any]]:
+def _analysed(world: MiniWorld) -> dict[str, dict[str, Any]]:
+    """The world's accounts as the analysis sees them, by id."""
     from ircli.analysis import analyze
 
-    req, acc, rel = _world().tables()
+    req, acc, rel = world.tables()
     return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+
+
+@pytest.fixture(scope="module")
+def accounts() -> dict[str, dict[str, Any]]:
+    return _analysed(_world())
 
 
 def _clusters(accounts: dict[str, dict[str, Any]], prefix: str) -> list[str | None]:
@@ -129,10 +134,7 @@ def _fleet_world() -> MiniWorld:
 
 @pytest.fixture(scope="module")
 def fleet() -> dict[str, dict[str, Any]]:
-    from ircli.analysis import analyze
-
-    req, acc, rel = _fleet_world().tables()
-    return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    return _analysed(_fleet_world())
 
 
 def _fleet_strength(account: dict[str, Any]) -> float:
