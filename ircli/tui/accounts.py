@@ -1,5 +1,6 @@
 """The Accounts tab's findings table: every analysed account with verdict, score, cluster
-and top reason; sorted by any column, filtered by verdict and cluster; Enter drills down.
+and top reason; sorted by any column, filtered by verdict, cluster and account id; Enter
+drills down.
 
 The whole list stays in memory as frozen findings; the table holds at most
 :data:`ROW_LIMIT` rows of the current order and filter, and says how many more there are.
@@ -7,6 +8,7 @@ The whole list stays in memory as frozen findings; the table holds at most
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -43,7 +45,7 @@ COLUMNS = (
 """Column key, label and fixed width (a header never waits for its rows to be measured);
 every column but the reason sorts."""
 TYPING_PAUSE = 0.15
-"""Seconds of no typing after which the cluster filter applies."""
+"""Seconds of no typing after which the cluster or account filter applies."""
 NO_ANALYSIS = "No analysis yet. Run the playbook's analysis step, or: ircli analyze {incident}"
 
 
@@ -63,6 +65,7 @@ class AccountsPane(Vertical):
         self.descending = False
         self.verdict: str | None = None
         self.cluster = ""
+        self.text = ""
         self.shown: list[AccountFinding] = []
         self._typing: Timer | None = None
 
@@ -75,9 +78,8 @@ class AccountsPane(Vertical):
                 id="verdict-filter",
                 compact=True,
             )
-            yield Input(
-                placeholder="cluster id, - for none  (f)", id="cluster-filter", compact=True
-            )
+            yield Input(placeholder="cluster, - for none  (f)", id="cluster-filter", compact=True)
+            yield Input(placeholder="account contains  (/)", id="account-filter", compact=True)
         yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
         yield Static("", id="findings-status")
 
@@ -116,7 +118,9 @@ class AccountsPane(Vertical):
         table = self.query_one("#findings", DataTable)
         if self.findings is None:
             return
-        chosen = filter_accounts(self.findings.accounts, verdict=self.verdict, cluster=self.cluster)
+        chosen = filter_accounts(
+            self.findings.accounts, verdict=self.verdict, cluster=self.cluster, text=self.text
+        )
         self.shown = sort_accounts(chosen, self.sort_key, descending=self.descending)
         keep = table.cursor_row
         table.clear(columns=True)
@@ -138,7 +142,10 @@ class AccountsPane(Vertical):
         rows = min(matching, ROW_LIMIT)
         text = f"{rows:,} of {total:,} accounts shown"
         if matching > ROW_LIMIT:
-            text += f" · {matching - ROW_LIMIT:,} more: filter to narrow (w verdict, f cluster)"
+            text += (
+                f" · {matching - ROW_LIMIT:,} more: filter to narrow"
+                " (w verdict, f cluster, / account)"
+            )
         elif matching == 0:
             text = "No account matches the filters (x clears them)."
         text += f" · by {self.sort_key} {'▼' if self.descending else '▲'} (o, O)"
@@ -170,7 +177,9 @@ class AccountsPane(Vertical):
 
     # -- filtering -----------------------------------------------------------------
 
-    def filter_by(self, *, verdict: str | None = None, cluster: str | None = None) -> None:
+    def filter_by(
+        self, *, verdict: str | None = None, cluster: str | None = None, text: str | None = None
+    ) -> None:
         """Set the filters (``verdict=""`` means every verdict) and rebuild the table."""
         if verdict is not None:
             self.verdict = verdict or None
@@ -185,6 +194,12 @@ class AccountsPane(Vertical):
             if box.value != cluster:
                 with box.prevent(Input.Changed):
                     box.value = cluster
+        if text is not None:
+            self.text = text.strip()
+            box = self.query_one("#account-filter", Input)
+            if box.value != text:
+                with box.prevent(Input.Changed):
+                    box.value = text
         self.refill()
 
     @on(Select.Changed, "#verdict-filter")
@@ -194,14 +209,22 @@ class AccountsPane(Vertical):
 
     @on(Input.Changed, "#cluster-filter")
     def _cluster_typed(self, event: Input.Changed) -> None:
-        # Rebuild once typing pauses, not on every keystroke of a cluster id.
+        value = event.value
+        self._after_typing(lambda: self.filter_by(cluster=value))
+
+    @on(Input.Changed, "#account-filter")
+    def _account_typed(self, event: Input.Changed) -> None:
+        value = event.value
+        self._after_typing(lambda: self.filter_by(text=value))
+
+    def _after_typing(self, apply: Callable[[], None]) -> None:
+        # Rebuild once typing pauses, not on every keystroke of an id.
         if self._typing is not None:
             self._typing.stop()
-        value = event.value
-        self._typing = self.set_timer(TYPING_PAUSE, lambda: self.filter_by(cluster=value))
+        self._typing = self.set_timer(TYPING_PAUSE, apply)
 
-    @on(Input.Submitted, "#cluster-filter")
-    def _cluster_done(self) -> None:
+    @on(Input.Submitted, "#cluster-filter, #account-filter")
+    def _filter_done(self) -> None:
         self.query_one("#findings", DataTable).focus()
 
     def action_cycle_verdict(self) -> None:
@@ -214,9 +237,13 @@ class AccountsPane(Vertical):
         """Type a cluster id to filter by."""
         self.query_one("#cluster-filter", Input).focus()
 
+    def action_find_account(self) -> None:
+        """Type part of an account id to filter by."""
+        self.query_one("#account-filter", Input).focus()
+
     def action_clear_filters(self) -> None:
         """Show every account again."""
-        self.filter_by(verdict="", cluster="")
+        self.filter_by(verdict="", cluster="", text="")
 
     # -- drilling down -------------------------------------------------------------
 

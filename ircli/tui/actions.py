@@ -202,6 +202,14 @@ ACTIONS: tuple[Action, ...] = (
         "accounts",
     ),
     Action(
+        "accounts.find",
+        "slash",
+        "find_account",
+        "Find account",
+        "Show accounts whose id contains the text typed",
+        "accounts",
+    ),
+    Action(
         "accounts.clear",
         "x",
         "clear_filters",

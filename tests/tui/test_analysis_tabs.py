@@ -116,6 +116,33 @@ async def test_accounts_filter_by_verdict_and_cluster(
             assert "No account matches the filters" in screen_text(app)
 
 
+async def test_accounts_find_by_part_of_the_account_id(
+    ws: Workspace, analysed: str, app_for: AppFactory
+) -> None:
+    found = _findings(ws, analysed)
+    wanted = {a.account for a in found.accounts if "hydra-1" in a.account}
+    assert wanted and len(wanted) < len(found.accounts)
+    app = app_for(incident=analysed)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("3", "slash")
+        pane = app.screen.query_one(AccountsPane)
+        table = pane.query_one("#findings", DataTable)
+        box = pane.query_one("#account-filter", Input)
+        assert app.focused is box
+        await pilot.press(*"HYDRA-1")  # case does not matter
+        await pilot.pause(0.3)  # the filter applies once typing pauses
+        await settle(pilot)
+        assert set(_column(table, "account")) == wanted
+        await pilot.press("enter")  # back to the table, filter kept
+        assert app.focused is table and pane.text == "HYDRA-1"
+        await pilot.press("w")  # with the verdict filter too
+        alerts = {a.account for a in found.accounts if a.account in wanted and a.verdict == "alert"}
+        assert set(_column(table, "account")) == alerts
+        await pilot.press("x")
+        assert table.row_count == len(found.accounts) and box.value == ""
+
+
 async def test_accounts_table_is_capped_with_a_line_saying_how_many_more(
     ws: Workspace, analysed: str, app_for: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
