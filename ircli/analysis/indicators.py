@@ -38,6 +38,9 @@ class Indicator:
     reason: str  # str.format with value=…, percentile=…
     definition: str
     needs_text: bool = False
+    # Measured only where the prompt text is absent: a stand-in for what the text would show,
+    # which would only double-count it where the text is there.
+    hash_only: bool = False
 
 
 def ramp(lo: float, hi: float) -> str:
@@ -142,6 +145,20 @@ CATALOGUE: tuple[Indicator, ...] = (
         "{value:.0%} of prompts go through the fixed instructions of a campaign that spans several organisations (percentile {percentile:.0%})",
         "share of prompts sent through wrappers that a multi-organisation cluster shares with disjoint payloads",
         True,
+    ),
+    Indicator(
+        "fresh_one_shot",
+        "content",
+        # What a harvesting script sends, read off the hashes: one-shot requests whose prompt
+        # no other account ever sent (a fresh payload each time), far beyond its peers. People
+        # ask what others ask and talk in conversations; only where every account's prompts
+        # are all novel does the peer median take the signal away.
+        "CASE WHEN f.n >= 20 AND f.n_prompts > 0"
+        " THEN (1 - f.shared_prompt_share) * f.single_turn - peer.med_fresh END",
+        ramp(0.3, 0.6),
+        "{value:+.0%} more of its requests are one-shot prompts no other account sent than its peers' (percentile {percentile:.0%})",
+        "share of single-turn requests with prompts no other account sent, minus the peer median (hashes only)",
+        hash_only=True,
     ),
     # -- economics ------------------------------------------------------------------------
     Indicator(
@@ -374,6 +391,7 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
                median(thinking_share) AS med_thinking,
                median(limited_share) AS med_limited,
                median(n) AS med_n,
+               median((1 - shared_prompt_share) * single_turn) FILTER (WHERE n_prompts > 0) AS med_fresh,
                median(cohort_accts) AS med_cohort,
                quantile_cont(greatest(n_ua, 1) + greatest(n_sys, 1) + greatest(n_countries, 1) - 3, 0.9) AS p90_hetero,
                -- a ceiling needs enough peers to be one
@@ -384,10 +402,17 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def compute(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """``ind``: per account, ``<name>_v``, ``<name>_s`` and ``<name>_p`` for every indicator."""
+def compute(con: duckdb.DuckDBPyConnection, *, has_text: bool = True) -> list[str]:
+    """``ind``: per account, ``<name>_v``, ``<name>_s`` and ``<name>_p`` for every indicator.
+
+    Indicators that stand in for the prompt text (``hash_only``) stay unmeasured (NULL)
+    where the text is there.
+    """
     peers(con)
-    values = ",\n".join(f"({ind.value}) AS {ind.name}_v" for ind in CATALOGUE)
+    values = ",\n".join(
+        f"({'NULL::DOUBLE' if ind.hash_only and has_text else ind.value}) AS {ind.name}_v"
+        for ind in CATALOGUE
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE ind_v AS
