@@ -160,6 +160,18 @@ CATALOGUE: tuple[Indicator, ...] = (
         "share of single-turn requests with prompts no other account sent, minus the peer median (hashes only)",
         hash_only=True,
     ),
+    Indicator(
+        "fresh_volume",
+        "content",
+        # A relay mixes its harvesting tenant's fresh prompts with others' ordinary traffic:
+        # diluted as a share, but the fresh one-shots alone outnumber a typical peer's traffic.
+        "CASE WHEN f.n >= 20 AND f.n_prompts > 0 THEN ((1 - f.shared_prompt_share) * f.single_turn"
+        " - peer.med_fresh) * f.n / greatest(peer.med_n, 1) END",
+        ramp(3.0, 8.0),
+        "sends {value:.1f}x as many one-shot prompts no other account sent, beyond its peers' share, as a typical peer sends prompts at all (percentile {percentile:.0%})",
+        "one-shot requests with prompts no other account sent beyond the peer median share, relative to the peer median request count (hashes only)",
+        hash_only=True,
+    ),
     # -- economics ------------------------------------------------------------------------
     Indicator(
         "output_input_ratio",

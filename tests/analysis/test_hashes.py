@@ -119,3 +119,42 @@ def test_economics_alone_without_text_stays_clear_and_backed_hashes_alert() -> N
     assert judge(farm, has_text=False).verdict == "alert"
     # the same content without anything shared is only worth watching
     assert judge({"fresh_one_shot": 1.0}, has_text=False).verdict == "watch"
+
+
+def _mixed(w: MiniWorld, prefix: str, pay: str, fresh: float, counter: Any) -> None:
+    """Linked accounts, each sending a fixed share of fresh one-shots amid common chat."""
+    for i in range(3):
+        a = w.account(f"{prefix}-{i}", prefix, None, payment_fingerprint=pay)
+        for j, ts in enumerate(_spread(w, 1000)):
+            if w.rng.random() < fresh:
+                w.request(a, ts, f"Explain item {next(counter)} step by step.")
+            else:
+                w.request(a, ts, COMMON[j % len(COMMON)], n_messages=1 + j % 4)
+
+
+def test_a_relay_is_known_by_the_volume_of_its_fresh_one_shots_not_its_size() -> None:
+    w = MiniWorld(seed=84)
+    counter = iter(range(10**7))
+    # A relay: a harvesting tenant's fresh prompts diluted by other tenants' chat.
+    _mixed(w, "relay", "PAY-RELAY", 0.5, counter)
+    # Just as busy and as linked, with the share of fresh prompts its peers have.
+    _mixed(w, "busy", "PAY-BUSY", 0.1, counter)
+    for i in range(40):
+        a = w.account(f"bg-{i}", "background", None)
+        for j, ts in enumerate(_spread(w, 40, human=True)):
+            if w.rng.random() < 0.1:
+                w.request(a, ts, f"Explain item {next(counter)} step by step.")
+            else:
+                w.request(a, ts, COMMON[(i + j) % len(COMMON)], n_messages=1 + j % 4)
+    accounts = _analyse(w, drop_text=True)
+    relay = [a for k, a in accounts.items() if k.startswith("relay-")]
+    # Diluted below what the share alone would call harvesting ...
+    assert all(a["indicators"]["fresh_one_shot"]["strength"] < 0.5 for a in relay)
+    # ... but the volume of it carries the content family.
+    assert _verdicts(accounts, "relay-") == {"alert"}
+    assert "alert" not in _verdicts(accounts, "busy-")
+    assert all(
+        a["indicators"].get("fresh_volume", {}).get("strength", 0.0) == 0.0
+        for k, a in accounts.items()
+        if k.startswith("busy-")
+    )
