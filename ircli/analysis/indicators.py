@@ -165,11 +165,13 @@ CATALOGUE: tuple[Indicator, ...] = (
         "content",
         # A relay mixes its harvesting tenant's fresh prompts with others' ordinary traffic:
         # diluted as a share, but the fresh one-shots alone outnumber a typical peer's traffic.
-        "CASE WHEN f.n >= 20 AND f.n_prompts > 0 THEN ((1 - f.shared_prompt_share) * f.single_turn"
-        " - peer.med_fresh) * f.n / greatest(peer.med_n, 1) END",
+        # Volume is the operator's, not one key's: an account sending more of them than its
+        # peers counts those its linked accounts send too.
+        "CASE WHEN f.n >= 20 AND f.n_prompts > 0 THEN CASE WHEN fx.own > 0"
+        " THEN greatest(fx.own, coalesce(fx.linked, 0.0)) ELSE fx.own END END",
         ramp(3.0, 8.0),
-        "sends {value:.1f}x as many one-shot prompts no other account sent, beyond its peers' share, as a typical peer sends prompts at all (percentile {percentile:.0%})",
-        "one-shot requests with prompts no other account sent beyond the peer median share, relative to the peer median request count (hashes only)",
+        "sends, with its linked accounts, {value:.1f}x as many one-shot prompts no other account sent, beyond its peers' share, as a typical peer sends prompts at all (percentile {percentile:.0%})",
+        "one-shot requests with prompts no other account sent beyond the peer median share, relative to the peer median request count; summed over linked accounts (hashes only)",
         hash_only=True,
     ),
     # -- economics ------------------------------------------------------------------------
@@ -414,6 +416,29 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def fresh_volumes(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_fresh``: per account, its one-shot prompts no other account sent beyond its peers'
+    share, relative to the peer median request count (``own``), and the same summed over its
+    linked accounts where they send more of them than their peers (``linked``)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_fresh AS
+        WITH o AS (
+            SELECT f.account_id, c.root,
+                   ((1 - f.shared_prompt_share) * f.single_turn - peer.med_fresh)
+                     * f.n / greatest(peer.med_n, 1) AS own
+            FROM features f JOIN peer USING (peer_group) LEFT JOIN clusters c USING (account_id)
+            WHERE f.n_prompts > 0
+        )
+        SELECT o.account_id, o.own, l.linked
+        FROM o LEFT JOIN (
+            SELECT root, sum(greatest(own, 0.0)) AS linked FROM o
+            WHERE root IS NOT NULL GROUP BY root
+        ) l USING (root)
+        """
+    )
+
+
 def compute(con: duckdb.DuckDBPyConnection, *, has_text: bool = True) -> list[str]:
     """``ind``: per account, ``<name>_v``, ``<name>_s`` and ``<name>_p`` for every indicator.
 
@@ -421,6 +446,7 @@ def compute(con: duckdb.DuckDBPyConnection, *, has_text: bool = True) -> list[st
     where the text is there.
     """
     peers(con)
+    fresh_volumes(con)
     values = ",\n".join(
         f"({'NULL::DOUBLE' if ind.hash_only and has_text else ind.value}) AS {ind.name}_v"
         for ind in CATALOGUE
@@ -436,6 +462,7 @@ def compute(con: duckdb.DuckDBPyConnection, *, has_text: bool = True) -> list[st
         LEFT JOIN f_tshare ts USING (account_id)
         LEFT JOIN f_campaign fc USING (account_id)
         LEFT JOIN f_fleet fl USING (account_id)
+        LEFT JOIN f_fresh fx USING (account_id)
         """
     )
     cols = []

@@ -158,3 +158,36 @@ def test_a_relay_is_known_by_the_volume_of_its_fresh_one_shots_not_its_size() ->
         for k, a in accounts.items()
         if k.startswith("busy-")
     )
+
+
+def test_fresh_volume_is_the_operators_summed_over_its_linked_accounts() -> None:
+    w = MiniWorld(seed=85)
+    counter = iter(range(10**7))
+
+    def send(a: str) -> None:
+        for j, ts in enumerate(_spread(w, 300)):
+            if j % 2:
+                w.request(a, ts, f"Explain item {next(counter)} step by step.")
+            else:
+                w.request(a, ts, COMMON[j % len(COMMON)], n_messages=1 + j % 4)
+
+    # One relay spread thin over four keys paid with one card ...
+    for i in range(4):
+        send(w.account(f"split-{i}", "relay", "camp-split", payment_fingerprint="PAY-SPLIT"))
+    # ... beside four unrelated accounts sending just the same traffic each.
+    for i in range(4):
+        send(w.account(f"solo-{i}", "background", None))
+    _background(w, counter, novel=False)
+    accounts = _analyse(w, drop_text=True)
+
+    def strength(prefix: str) -> set[float]:
+        return {
+            a["indicators"].get("fresh_volume", {}).get("strength", 0.0)
+            for k, a in accounts.items()
+            if k.startswith(prefix)
+        }
+
+    assert strength("split-") == {1.0}
+    assert max(strength("solo-")) < 0.5
+    assert _verdicts(accounts, "split-") == {"alert"}
+    assert "alert" not in _verdicts(accounts, "solo-")
