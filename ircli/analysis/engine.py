@@ -64,7 +64,7 @@ def analyze(
         linking.components(con)
         linking.communities(con)
         coordination.build(con)
-        names = indicators.compute(con)
+        names = indicators.compute(con, has_text=has_text)
         evidence = linking.minimal_evidence(con)
         result = _judge_all(con, names, evidence, has_text=has_text)
     finally:

@@ -38,6 +38,9 @@ class Indicator:
     reason: str  # str.format with value=…, percentile=…
     definition: str
     needs_text: bool = False
+    # Measured only where the prompt text is absent: a stand-in for what the text would show,
+    # which would only double-count it where the text is there.
+    hash_only: bool = False
 
 
 def ramp(lo: float, hi: float) -> str:
@@ -142,6 +145,34 @@ CATALOGUE: tuple[Indicator, ...] = (
         "{value:.0%} of prompts go through the fixed instructions of a campaign that spans several organisations (percentile {percentile:.0%})",
         "share of prompts sent through wrappers that a multi-organisation cluster shares with disjoint payloads",
         True,
+    ),
+    Indicator(
+        "fresh_one_shot",
+        "content",
+        # What a harvesting script sends, read off the hashes: one-shot requests whose prompt
+        # no other account ever sent (a fresh payload each time), far beyond its peers. People
+        # ask what others ask and talk in conversations; only where every account's prompts
+        # are all novel does the peer median take the signal away.
+        "CASE WHEN f.n >= 20 AND f.n_prompts > 0"
+        " THEN (1 - f.shared_prompt_share) * f.single_turn - peer.med_fresh END",
+        ramp(0.3, 0.6),
+        "{value:+.0%} more of its requests are one-shot prompts no other account sent than its peers' (percentile {percentile:.0%})",
+        "share of single-turn requests with prompts no other account sent, minus the peer median (hashes only)",
+        hash_only=True,
+    ),
+    Indicator(
+        "fresh_volume",
+        "content",
+        # A relay mixes its harvesting tenant's fresh prompts with others' ordinary traffic:
+        # diluted as a share, but the fresh one-shots alone outnumber a typical peer's traffic.
+        # Volume is the operator's, not one key's: an account sending more of them than its
+        # peers counts those its linked accounts send too.
+        "CASE WHEN f.n >= 20 AND f.n_prompts > 0 THEN CASE WHEN fx.own > 0"
+        " THEN greatest(fx.own, coalesce(fx.linked, 0.0)) ELSE fx.own END END",
+        ramp(3.0, 8.0),
+        "sends, with its linked accounts, {value:.1f}x as many one-shot prompts no other account sent, beyond its peers' share, as a typical peer sends prompts at all (percentile {percentile:.0%})",
+        "one-shot requests with prompts no other account sent beyond the peer median share, relative to the peer median request count; summed over linked accounts (hashes only)",
+        hash_only=True,
     ),
     # -- economics ------------------------------------------------------------------------
     Indicator(
@@ -374,6 +405,7 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
                median(thinking_share) AS med_thinking,
                median(limited_share) AS med_limited,
                median(n) AS med_n,
+               median((1 - shared_prompt_share) * single_turn) FILTER (WHERE n_prompts > 0) AS med_fresh,
                median(cohort_accts) AS med_cohort,
                quantile_cont(greatest(n_ua, 1) + greatest(n_sys, 1) + greatest(n_countries, 1) - 3, 0.9) AS p90_hetero,
                -- a ceiling needs enough peers to be one
@@ -384,10 +416,41 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def compute(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """``ind``: per account, ``<name>_v``, ``<name>_s`` and ``<name>_p`` for every indicator."""
+def fresh_volumes(con: duckdb.DuckDBPyConnection) -> None:
+    """``f_fresh``: per account, its one-shot prompts no other account sent beyond its peers'
+    share, relative to the peer median request count (``own``), and the same summed over its
+    linked accounts where they send more of them than their peers (``linked``)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE f_fresh AS
+        WITH o AS (
+            SELECT f.account_id, c.root,
+                   ((1 - f.shared_prompt_share) * f.single_turn - peer.med_fresh)
+                     * f.n / greatest(peer.med_n, 1) AS own
+            FROM features f JOIN peer USING (peer_group) LEFT JOIN clusters c USING (account_id)
+            WHERE f.n_prompts > 0
+        )
+        SELECT o.account_id, o.own, l.linked
+        FROM o LEFT JOIN (
+            SELECT root, sum(greatest(own, 0.0)) AS linked FROM o
+            WHERE root IS NOT NULL GROUP BY root
+        ) l USING (root)
+        """
+    )
+
+
+def compute(con: duckdb.DuckDBPyConnection, *, has_text: bool = True) -> list[str]:
+    """``ind``: per account, ``<name>_v``, ``<name>_s`` and ``<name>_p`` for every indicator.
+
+    Indicators that stand in for the prompt text (``hash_only``) stay unmeasured (NULL)
+    where the text is there.
+    """
     peers(con)
-    values = ",\n".join(f"({ind.value}) AS {ind.name}_v" for ind in CATALOGUE)
+    fresh_volumes(con)
+    values = ",\n".join(
+        f"({'NULL::DOUBLE' if ind.hash_only and has_text else ind.value}) AS {ind.name}_v"
+        for ind in CATALOGUE
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE ind_v AS
@@ -399,6 +462,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> list[str]:
         LEFT JOIN f_tshare ts USING (account_id)
         LEFT JOIN f_campaign fc USING (account_id)
         LEFT JOIN f_fleet fl USING (account_id)
+        LEFT JOIN f_fresh fx USING (account_id)
         """
     )
     cols = []

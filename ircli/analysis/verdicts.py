@@ -111,8 +111,10 @@ def judge(
     # way no pattern knows, the token economics of harvesting (long outputs and thinking
     # for short inputs) still carry the content family, discounted.
     content = min(1.0, own + 0.3 * economics) if own >= 0.2 else own
-    # Where the text is there and shows nothing, economics alone stays below an alert.
-    content = max(content, (0.45 if has_text else 0.8) * economics)
+    # Economics alone stays below an alert, and below a watch: heavy writers and thinkers
+    # are common. Where the text is absent its hashes stand in for it (``fresh_one_shot``,
+    # in the content family), so harvesting economics still add to what they show.
+    content = max(content, 0.45 * economics)
     if linked and economics >= 0.2:
         # Unless the linked accounts, as a body, take harvesting economics too: a heavy
         # writer is one person, a fleet that all take long answers to short one-shot prompts
