@@ -190,17 +190,19 @@ class AccountsPane(Vertical):
                     select.value = value
         if cluster is not None:
             self.cluster = cluster.strip()
-            box = self.query_one("#cluster-filter", Input)
-            if box.value != cluster:
-                with box.prevent(Input.Changed):
-                    box.value = cluster
+            self._show_typed("#cluster-filter", cluster)
         if text is not None:
             self.text = text.strip()
-            box = self.query_one("#account-filter", Input)
-            if box.value != text:
-                with box.prevent(Input.Changed):
-                    box.value = text
+            self._show_typed("#account-filter", text)
         self.refill()
+
+    def _show_typed(self, box_id: str, value: str) -> None:
+        # A filter set from elsewhere (a key, the palette) shows in its box without the
+        # box reporting it back as typing.
+        box = self.query_one(box_id, Input)
+        if box.value != value:
+            with box.prevent(Input.Changed):
+                box.value = value
 
     @on(Select.Changed, "#verdict-filter")
     def _verdict_chosen(self, event: Select.Changed) -> None:
