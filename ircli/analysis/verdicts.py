@@ -59,13 +59,15 @@ def family_scores(strengths: Mapping[str, float]) -> dict[str, float]:
             out[family] = min(
                 1.0, top + 0.25 * max(extra, default=0.0) * (1.0 if top >= 0.2 else 0.0)
             )
-            continue
-        out[family] = _top_and_second(strengths.get(n, 0.0) for n in _members(family))
-    # A pivot alone is what evaluation labs and eager developers do; with replay of old
-    # prompts it is harvesting.
-    out["lifecycle"] = strengths.get("release_pivot", 0.0) * strengths.get("release_replay", 0.0)
-    # Either sign of working the rate limits is enough for the policy question on its own.
-    out["rate_limits"] = max((strengths.get(n, 0.0) for n in _members("rate_limits")), default=0.0)
+        elif family == "lifecycle":
+            # A pivot alone is what evaluation labs and eager developers do; with replay of
+            # old prompts it is harvesting.
+            out[family] = strengths.get("release_pivot", 0.0) * strengths.get("release_replay", 0.0)
+        elif family == "rate_limits":
+            # Either sign of working the rate limits is enough for the policy question.
+            out[family] = max((strengths.get(n, 0.0) for n in _members(family)), default=0.0)
+        else:
+            out[family] = _top_and_second(strengths.get(n, 0.0) for n in _members(family))
     return out
 
 
