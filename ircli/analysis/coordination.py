@@ -186,7 +186,7 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
             FROM members c JOIN f_prompts p USING (account_id) GROUP BY c.root
         ), dup AS (
             SELECT d.root,
-                   coalesce(count(pp.ph) FILTER (WHERE pp.senders > 1), 0)::DOUBLE
+                   count(pp.ph) FILTER (WHERE pp.senders > 1)::DOUBLE
                      / nullif(any_value(d.total) - coalesce(sum(pp.senders - 1), 0), 0)
                      AS dup_share
             FROM distinct_pp d LEFT JOIN pp USING (root) GROUP BY d.root

@@ -225,8 +225,8 @@ def behaviour(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE acct_seen AS
-        SELECT account_id, country, hash(user_agent) AS ua, user_agent IS NULL AS no_ua,
-               count(*) AS n
+        SELECT account_id, country,
+               CASE WHEN user_agent IS NOT NULL THEN hash(user_agent) END AS ua, count(*) AS n
         FROM rqw GROUP BY ALL
         """
     )
@@ -236,7 +236,7 @@ def behaviour(con: duckdb.DuckDBPyConnection) -> None:
         WITH seen AS (
             SELECT s.account_id,
                    count(DISTINCT s.country) AS n_countries,
-                   count(DISTINCT s.ua) FILTER (WHERE NOT s.no_ua) AS n_ua,
+                   count(DISTINCT s.ua) AS n_ua,
                    sum(CASE WHEN s.country IS NOT NULL AND a.billing_country IS NOT NULL
                              AND s.country <> a.billing_country THEN s.n ELSE 0 END)::DOUBLE
                      / sum(s.n) AS geo_mismatch
