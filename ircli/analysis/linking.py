@@ -371,7 +371,7 @@ def communities(con: duckdb.DuckDBPyConnection) -> None:
         graphs.setdefault(root, []).append(("a:" + account, "t:" + tok, float(weight)))
     moves: list[tuple[str, str]] = []
     for edges in graphs.values():
-        groups = [sorted(n[2:] for n in c if n.startswith("a:")) for c in _louvain(edges)]
+        groups = [sorted(n[2:] for n in c if n.startswith("a:")) for c in _leiden(edges)]
         groups = [g for g in groups if g]
         if len(groups) < 2:
             continue
@@ -401,7 +401,7 @@ def communities(con: duckdb.DuckDBPyConnection) -> None:
 _SEEDED = threading.Lock()
 
 
-def _louvain(edges: list[tuple[str, str, float]]) -> list[list[str]]:
+def _leiden(edges: list[tuple[str, str, float]]) -> list[list[str]]:
     """Communities of one weighted graph given as (node, node, weight) edges, in a fixed order.
 
     Leiden, Louvain's refinement, in C (igraph), maximising the same modularity at the same

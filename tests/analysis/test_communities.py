@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from ircli.analysis.linking import RESOLUTION, _louvain
+from ircli.analysis.linking import RESOLUTION, _leiden
 
 
 def _clique(prefix: str, size: int, tok: str) -> list[tuple[str, str, float]]:
@@ -35,7 +35,7 @@ def _planted(seed: int) -> list[tuple[str, str, float]]:
 
 def test_a_thin_bridge_between_dense_groups_is_cut() -> None:
     edges = _clique("x", 15, "p") + _clique("y", 15, "q") + [("a:x0", "t:q0", 0.7)]
-    groups = sorted(sorted(n for n in c if n.startswith("a:")) for c in _louvain(edges))
+    groups = sorted(sorted(n for n in c if n.startswith("a:")) for c in _leiden(edges))
     groups = [g for g in groups if g]
     assert len(groups) == 2
     assert {len(g) for g in groups} == {15}
@@ -45,25 +45,25 @@ def test_a_thin_bridge_between_dense_groups_is_cut() -> None:
 def test_same_communities_whatever_random_numbers_came_before() -> None:
     edges = _planted(7)
     random.seed(1)
-    first = _louvain(edges)
+    first = _leiden(edges)
     state = random.getstate()
     random.seed(99)
     random.random()
-    second = _louvain(list(reversed(edges)))  # edge order does not matter either
+    second = _leiden(list(reversed(edges)))  # edge order does not matter either
     assert sorted(map(sorted, first)) == sorted(map(sorted, second))
     random.setstate(state)
-    _louvain(edges)
+    _leiden(edges)
     assert random.getstate() == state  # the process's own generator is left alone
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
-def test_at_least_as_modular_as_the_reference_louvain(seed: int) -> None:
+def test_at_least_as_modular_as_the_reference_leiden(seed: int) -> None:
     import networkx as nx
 
     edges = _planted(seed)
     graph = nx.Graph()
     graph.add_weighted_edges_from(edges)
-    ours = _louvain(edges)
+    ours = _leiden(edges)
     assert sorted(n for c in ours for n in c) == sorted(graph.nodes)  # a partition
     reference = nx.community.louvain_communities(graph, resolution=RESOLUTION, seed=0)
 
