@@ -19,6 +19,9 @@ Its substitutes have since entered the analysis's lexicon, so it no longer prove
 instructions written anew (``phrasebank.py``, same intents and payloads, wording the
 lexicon does not know; it prints how much of each bank the lexicon still recognises).
 ``--no-text`` drops the prompt text and keeps the hashes (zero-retention logs).
+``--drop COLUMN`` (repeatable, with any of the above) drops a canonical column from the
+requests or accounts, as a source that does not export it would: ``--drop
+payment_fingerprint --drop card_bin`` shows how much the clusters lean on payment data.
 Develop on some seeds and judge on others; a seed looked at while tuning proves nothing,
 and so does one mix: ``--accounts``, ``--days`` and ``--scale`` generate others (archetype
 counts up, down or zero, short and long windows), with either wording.
@@ -87,6 +90,30 @@ def strip_text(src: Path, dst: Path) -> None:
         f"FROM read_parquet('{src / 'requests.parquet'}')) "
         f"TO '{dst / 'requests.parquet'}' (FORMAT parquet)"
     )
+
+
+def drop_columns(src: Path, dst: Path, columns: list[str]) -> None:
+    """Copy the world in ``src`` to ``dst`` without ``columns`` (in requests or accounts).
+
+    Sources export different subsets of the canonical schema: a log pipeline without
+    payment data, an export without network fields. This shows what the analysis leans on.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        if f.name not in ("requests.parquet", "accounts.parquet"):
+            shutil.copy(f, dst / f.name)
+            continue
+        present = {
+            r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{f}')").fetchall()
+        }
+        gone = [c for c in columns if c in present]
+        exclude = f" EXCLUDE ({', '.join(gone)})" if gone else ""
+        con.execute(
+            f"COPY (SELECT *{exclude} FROM read_parquet('{f}')) TO '{dst / f.name}' (FORMAT parquet)"
+        )
 
 
 def generate_paraphrased(preset: str, seed: int, out: Path, **mix: Any) -> None:
@@ -171,6 +198,7 @@ def main() -> None:
     mode.add_argument("--reword", action="store_true")
     mode.add_argument("--paraphrase", action="store_true")
     mode.add_argument("--no-text", action="store_true")
+    p.add_argument("--drop", action="append", default=[], metavar="COLUMN")
     a = p.parse_args()
     if a.paraphrase:
         sys.path.insert(0, str(Path(__file__).parent))
@@ -210,6 +238,10 @@ def main() -> None:
                 bare = Path(tmp) / (world.name + "-no-text")
                 strip_text(world, bare)
                 name, world = name + " (no text)", bare
+            if a.drop:
+                fewer = Path(tmp) / (world.name + "-fewer")
+                drop_columns(world, fewer, a.drop)
+                name, world = name + f" (without {', '.join(a.drop)})", fewer
             report(name, measure(world))
 
 

@@ -8,7 +8,10 @@ exit) says little about any pair, so its weight falls with its degree.
 
 Two accounts are linked by one strong token (payment, sign-up IP/day) or by two tokens of
 *different* groups held together (for instance a template and a creation cohort): a
-popular prompt alone never links developers who merely use the same tool. Clusters are the
+popular prompt alone never links developers who merely use the same tool. A template or a
+system prompt does link on its own when its holders act as one operator's crew (like daily
+quotas, see ``concerted``): then the quotas are the second, independent fact, and the
+cluster does not depend on the payment or sign-up data a source may not export. Clusters are the
 connected components of the linked graph (label propagation in SQL, so it scales with the
 engine); each cluster keeps the smallest set of tokens that connects all its members.
 """
@@ -46,6 +49,9 @@ FULL_LIFT = 8  # a pair seen 8x more often than its parts' popularity predicts c
 # payloads no one else sends, and their daily volumes are far more alike than peers' are.
 CONCERT_PURITY = 0.9
 CONCERT_SPREAD = 0.5  # members' spread of log daily volume at most this share of peers'
+# A system prompt's holders read as a crew only from this many: the chance that this many
+# people, drawn with their peers' spread of volumes, fall within half of it is about 2%.
+CREW_FROM = 10
 MAX_ROUNDS = 60
 
 KIND_WORDS = {
@@ -95,8 +101,12 @@ class Cluster:
 
 
 def _weight_sql(kind_col: str, deg_col: str) -> str:
+    return f"{_full_weight(kind_col)} * {_discount(deg_col)}"
+
+
+def _full_weight(kind_col: str) -> str:
     cases = " ".join(f"WHEN '{k}' THEN {w}" for k, (_, w) in TOKEN_KINDS.items())
-    return f"(CASE {kind_col} {cases} ELSE 0 END) * {_discount(deg_col)}"
+    return f"(CASE {kind_col} {cases} ELSE 0 END)"
 
 
 def _discount(deg_col: str) -> str:
@@ -213,7 +223,8 @@ def shared_fleets(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def concerted(con: duckdb.DuckDBPyConnection) -> None:
-    """``concerted(tok)``: curriculum tokens that read as one operator's shards, not a tool.
+    """``concerted(kind, tok)``: curriculum templates and system prompts that read as one
+    operator's crew, not a tool.
 
     A popular template is discounted because independent people share it. One data set
     split over many accounts is shared too, by construction, and differs in two ways that
@@ -222,7 +233,9 @@ def concerted(con: duckdb.DuckDBPyConnection) -> None:
     others ask), and the operator hands out like quotas, so the members' daily volumes are
     much more alike than accounts' at large (people's usage spans orders of magnitude).
     Both are measured against the token's other users and against all active accounts,
-    not against constants of one world.
+    not against constants of one world. A system prompt carries no payloads, so only the
+    quota test applies: a popular agent's default prompt is held by people whose volumes
+    vary as people's do, an operator's by accounts run to one plan.
     """
     con.execute(
         f"""
@@ -231,7 +244,8 @@ def concerted(con: duckdb.DuckDBPyConnection) -> None:
             SELECT account_id, ln(n / greatest(n_days, 1)) AS r FROM features WHERE n >= 10
         ), peers AS (SELECT stddev_pop(r) AS sd FROM rate),
         cur AS (
-            SELECT DISTINCT account_id, tok FROM tokens WHERE kind = 'curriculum' AND deg >= 3
+            SELECT DISTINCT account_id, kind, tok FROM tokens
+            WHERE kind IN ('curriculum', 'system_prompt') AND deg >= 3
         ), heavy AS (
             -- every account that sends at least as much of its text through the template as
             -- a curriculum token asks of its holders
@@ -240,11 +254,12 @@ def concerted(con: duckdb.DuckDBPyConnection) -> None:
             WHERE t.n >= 0.15 * c.n_text AND CAST(t.key AS VARCHAR) IN (SELECT tok FROM cur)
             GROUP BY 1
         ), spread AS (
-            SELECT cur.tok, count(*) AS members, stddev_pop(rate.r) AS sd
-            FROM cur JOIN rate USING (account_id) GROUP BY cur.tok
+            SELECT cur.kind, cur.tok, count(*) AS members, stddev_pop(rate.r) AS sd
+            FROM cur JOIN rate USING (account_id) GROUP BY cur.kind, cur.tok
         )
-        SELECT spread.tok FROM spread JOIN heavy USING (tok), peers
-        WHERE spread.members >= {CONCERT_PURITY} * heavy.users
+        SELECT spread.kind, spread.tok FROM spread LEFT JOIN heavy USING (tok), peers
+        WHERE (CASE spread.kind WHEN 'system_prompt' THEN spread.members >= {CREW_FROM}
+                   ELSE spread.members >= {CONCERT_PURITY} * heavy.users END)
           AND spread.sd <= {CONCERT_SPREAD} * peers.sd
         """
     )
@@ -261,8 +276,8 @@ def link(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE links AS
         WITH single AS (
             SELECT [kind] AS kinds, kind || ':' || tok AS tok, account_id, deg,
-                   CASE WHEN kind = 'curriculum' AND tok IN (SELECT tok FROM concerted)
-                        THEN {TOKEN_KINDS["curriculum"][1]}
+                   CASE WHEN (kind, tok) IN (SELECT (kind, tok) FROM concerted)
+                        THEN greatest({_full_weight("kind")}, {LINK_THRESHOLD})
                         ELSE {_weight_sql("kind", "deg")} END AS weight
             FROM tokens
         ), pair AS (

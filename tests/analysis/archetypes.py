@@ -7,6 +7,7 @@ happens to phrase it.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from world import T0, MiniWorld
@@ -214,7 +215,8 @@ def build() -> MiniWorld:
             )
     for i in range(10):  # developers sharing one open-source agent's system prompt
         a = w.account(f"oss-{i}", "oss_agent_users", None)
-        for ts in _spread(w, 20, human=True):
+        # each at their own pace, as people's volumes vary (not one quota)
+        for ts in _spread(w, max(8, round(20 * math.exp(w.rng.gauss(0, 1.0)))), human=True):
             w.request(
                 a,
                 ts,

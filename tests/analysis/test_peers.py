@@ -6,6 +6,9 @@
   volumes as varied as people's, are not linked by it;
 * nor is a template that harvesting-shaped accounts share with others who send it mostly
   without harvesting (a tool, whatever some of its users do with it);
+* one operator's accounts under one system prompt at like daily quotas are one cluster even
+  where no payment or sign-up data links them; users of a popular agent's system prompt,
+  with volumes as varied as people's, are not linked by it;
 * data-centre servers shared by several organisations back a relay's content; one
   business's own servers over its own accounts do not;
 * a replaying pivot counts as early when it is early among the accounts that moved at all,
@@ -102,6 +105,36 @@ def test_a_tool_others_use_plainly_links_no_one(accounts: dict[str, dict[str, An
     shaped = [c for c in _clusters(accounts, "widget") if c is not None]
     assert len(shaped) <= 4
     users = [c for c in _clusters(accounts, "widget-user") if c is not None]
+    assert len(users) <= 4
+
+
+def _crew_world() -> MiniWorld:
+    w = MiniWorld(seed=41)
+    # An operator's crew: one system prompt, like quotas; each account its own sign-up,
+    # card and addresses, so nothing but the prompt and the quotas is shared.
+    for i in range(GROUP):
+        a = w.account(f"crew-{i}", "crew", "camp-crew")
+        for ts in _spread(w, 60 + w.rng.randint(-5, 5)):
+            w.request(a, ts, f"Note {w.rng.randint(0, 10**9)}", system_prompt_hash="sp-crew")
+    # A popular agent's default system prompt, used by people at their own pace.
+    for i in range(GROUP):
+        a = w.account(f"agent-user-{i}", "agent_user", None)
+        volume = max(10, round(math.exp(w.rng.gauss(math.log(60), 1.2))))
+        for ts in _spread(w, volume, human=True):
+            w.request(a, ts, f"Fix bug {w.rng.randint(0, 10**9)}", system_prompt_hash="sp-agent")
+    for i in range(40):
+        a = w.account(f"bg-{i}", "background", None)
+        volume = max(10, round(math.exp(w.rng.gauss(math.log(30), 1.0))))
+        for ts in _spread(w, volume, days=DAYS, human=True):
+            w.request(a, ts, f"Write a short note to {w.rng.randint(0, 10**6)} about lunch.")
+    return w
+
+
+def test_a_crew_under_one_system_prompt_is_one_cluster_without_payment_data() -> None:
+    accounts = _analysed(_crew_world())
+    crew = _clusters(accounts, "crew")
+    assert crew[0] is not None and set(crew) == {crew[0]}
+    users = [c for c in _clusters(accounts, "agent-user") if c is not None]
     assert len(users) <= 4
 
 
