@@ -166,13 +166,11 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         ), everywhere AS (
             SELECT key, count(DISTINCT account_id) AS users FROM acct_tmpl
             WHERE key IN (SELECT key FROM tm) GROUP BY key
-        ), shared AS (
+        ), excl AS (
             -- only templates (nearly) exclusive to the cluster: a popular tool's template
             -- shared with thousands outside it is no curriculum
-            SELECT tm.root, max(tm.members) AS template_members
-            FROM tm JOIN everywhere USING (key)
+            SELECT tm.* FROM tm JOIN everywhere USING (key)
             WHERE everywhere.users <= 2 * tm.members
-            GROUP BY tm.root
         ), pp AS (
             -- Only a prompt some two accounts sent can be sent by two members: the members'
             -- shared prompts (acct_shared has one row per account and prompt, so counting
@@ -190,11 +188,27 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
                      / nullif(any_value(d.total) - coalesce(sum(pp.senders - 1), 0), 0)
                      AS dup_share
             FROM distinct_pp d LEFT JOIN pp USING (root) GROUP BY d.root
+        ), tdup AS (
+            -- Within each shared template, the share of its (sampled) prompts that two
+            -- members sent: a curriculum's shards are disjoint, a class sharing a homework
+            -- template asks the same questions, however many other prompts each sends.
+            SELECT e.root, e.key, any_value(e.members) AS members,
+                   count(DISTINCT tp.ph) FILTER (WHERE pp.senders > 1)::DOUBLE
+                     / nullif(count(DISTINCT tp.ph), 0) AS dup
+            FROM excl e JOIN members c ON c.root = e.root
+            JOIN tmpl_ph tp ON tp.account_id = c.account_id AND tp.key = e.key
+            LEFT JOIN pp ON pp.root = e.root AND pp.ph = tp.ph
+            GROUP BY e.root, e.key
+        ), shared AS (
+            SELECT root, max(members) AS template_members,
+                   arg_max(dup, members) AS template_dup
+            FROM tdup GROUP BY root
         )
         SELECT c.root, any_value(c.size) AS size,
                count(DISTINCT coalesce(a.org_id, c.account_id)) AS orgs,
                coalesce(any_value(shared.template_members), 0)::DOUBLE / any_value(c.size) AS template_cover,
-               coalesce(any_value(dup.dup_share), 0.0) AS dup_share
+               coalesce(any_value(dup.dup_share), 0.0) AS dup_share,
+               coalesce(any_value(shared.template_dup), 0.0) AS template_dup
         FROM clusters c LEFT JOIN shared USING (root) LEFT JOIN dup USING (root)
         LEFT JOIN acct a ON a.account_id = c.account_id
         GROUP BY c.root
@@ -203,7 +217,8 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_cluster AS
-        SELECT s.root, s.size, s.orgs, s.template_cover, s.dup_share, coalesce(y.sync_ratio, 0.0) AS sync_ratio,
+        SELECT s.root, s.size, s.orgs, s.template_cover, s.dup_share, s.template_dup,
+               coalesce(y.sync_ratio, 0.0) AS sync_ratio,
                coalesce(w.wrapper_cover, 0.0) AS wrapper_cover
         FROM f_shard s LEFT JOIN f_sync y USING (root) LEFT JOIN f_wrap w USING (root)
         """

@@ -117,6 +117,10 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
             "CREATE OR REPLACE TEMP TABLE acct_wrap AS SELECT ''::VARCHAR AS account_id, "
             "0::UBIGINT AS pk, 0::UBIGINT AS sk, 0 AS n WHERE false"
         )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE tmpl_ph AS SELECT ''::VARCHAR AS account_id, "
+            "0::UBIGINT AS key, 0::UBIGINT AS ph WHERE false"
+        )
         return
     con.execute(
         f"""
@@ -126,7 +130,7 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
             -- per account estimates them well, and keeps the regex work bounded by the number
             -- of accounts rather than of requests. Instructions sit at the ends of a prompt;
             -- long pasted payloads (documents, tool output) in the middle only cost time.
-            SELECT r.account_id,
+            SELECT r.account_id, hash(coalesce(r.prompt_hash, r.prompt_text)) AS ph,
                    lower(CASE WHEN length(r.prompt_text) > 600
                               THEN left(r.prompt_text, 400) || chr(10) || right(r.prompt_text, 200)
                               ELSE r.prompt_text END) AS p
@@ -150,11 +154,11 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
                    hash('s', regexp_replace(right(p, 32), '[0-9]+', '#', 'g')) AS sk
             FROM (SELECT DISTINCT p FROM x)
         )
-        SELECT account_id, pk, sk, count(*) AS n,
+        SELECT account_id, pk, sk, ph, count(*) AS n,
                sum(cot::INT) AS cot, sum(lang::INT) AS lang, sum(judge::INT) AS judge,
                sum(rewrite::INT) AS rewrite, sum(bench::INT) AS bench, sum(coding::INT) AS coding,
                sum((cot OR judge OR lang OR rewrite)::INT) AS harvest, sum(len) AS len
-        FROM x JOIN y USING (p) GROUP BY account_id, pk, sk
+        FROM x JOIN y USING (p) GROUP BY account_id, pk, sk, ph
         """
     )
     con.execute(
@@ -183,7 +187,21 @@ def content(con: duckdb.DuckDBPyConnection, *, text: bool) -> None:
         """
     )
     # Each sampled prompt's two ends, kept for the wrappers a cluster shares (coordination).
-    con.execute("CREATE OR REPLACE TEMP TABLE acct_wrap AS SELECT account_id, pk, sk, n FROM ak")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE acct_wrap AS "
+        "SELECT account_id, pk, sk, sum(n) AS n FROM ak GROUP BY ALL"
+    )
+    # The sampled prompts sent through each account's main templates: whether a template's
+    # prompts are split between accounts or the same ones asked by all (coordination).
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE tmpl_ph AS
+        SELECT DISTINCT k.account_id, k.key, k.ph FROM (
+            SELECT account_id, pk AS key, ph FROM ak UNION ALL SELECT account_id, sk, ph FROM ak
+        ) k JOIN acct_tmpl t USING (account_id, key) JOIN f_content c USING (account_id)
+        WHERE t.n >= 0.15 * c.n_text AND k.ph IS NOT NULL
+        """
+    )
     con.execute("DROP TABLE ak")
 
 
@@ -444,7 +462,8 @@ def addresses(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE acct_ip AS
         SELECT account_id, src_ip, count(*) AS n,
                count(*) FILTER (WHERE asn_type = 'hosting') AS n_hosting,
-               bool_or(asn_type IN ('edu', 'mobile', 'business')) AS shared_net
+               bool_or(asn_type IN ('edu', 'mobile', 'business')) AS shared_net,
+               bool_or(asn_type IN ('edu', 'business')) AS institution_net
         FROM rqw GROUP BY account_id, src_ip
         """
     )
@@ -458,6 +477,10 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
         WITH nat AS (
             -- addresses the requests show on networks where many people share one IP
             SELECT DISTINCT src_ip FROM acct_ip WHERE shared_net
+        ), institution AS (
+            -- ... and of those, a campus's or an office's: where institutions onboard their
+            -- people together (mobile carriers' shared addresses also carry proxy exits)
+            SELECT DISTINCT src_ip FROM acct_ip WHERE institution_net
         ), pay AS (
             SELECT payment_fingerprint, count(*) AS accts,
                    count(DISTINCT coalesce(org_id, account_id)) AS orgs
@@ -477,7 +500,8 @@ def identity(con: duckdb.DuckDBPyConnection) -> None:
                coalesce(pay.orgs, 1) AS pay_orgs, coalesce(pay.accts, 1) AS pay_accts,
                coalesce(sip.accts, 1) AS sip_day_accts, coalesce(sip_all.accts, 1) AS sip_accts,
                coalesce(cohort.accts, 1) AS cohort_accts,
-               a.signup_ip IN (SELECT src_ip FROM nat) AS signup_ip_shared_net
+               a.signup_ip IN (SELECT src_ip FROM nat) AS signup_ip_shared_net,
+               a.signup_ip IN (SELECT src_ip FROM institution) AS signup_ip_institution
         FROM acct a
         LEFT JOIN pay ON pay.payment_fingerprint = a.payment_fingerprint
         LEFT JOIN sip ON sip.signup_ip = a.signup_ip AND sip.d = date_trunc('day', a.created_at)

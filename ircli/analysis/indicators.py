@@ -269,7 +269,9 @@ CATALOGUE: tuple[Indicator, ...] = (
         "creation_cohort",
         "identity",
         "f.cohort_accts::DOUBLE / greatest(peer.med_cohort, 1)",
-        ramp(3.0, 8.0),
+        # A burst signing up from a campus's or an office's network is an institution
+        # onboarding its people, discounted as the same-day sign-ups from such an address are.
+        f"{ramp(3.0, 8.0)} * CASE WHEN f.signup_ip_institution THEN 0.25 ELSE 1.0 END",
         "created in a burst of {value:.1f}× the usual sign-ups per hour on its path (percentile {percentile:.0%})",
         "accounts created in the same hour on the same path, relative to the peer median",
     ),
@@ -318,10 +320,10 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "curriculum_sharding",
         "coordination",
-        "CASE WHEN cf.size >= 3 THEN cf.template_cover * (1 - cf.dup_share) END",
+        "CASE WHEN cf.size >= 3 THEN cf.template_cover * (1 - greatest(cf.dup_share, cf.template_dup)) END",
         ramp(0.5, 0.85),
         "linked accounts split one prompt template between them with almost no prompt sent twice ({value:.2f}, percentile {percentile:.0%})",
-        "members sharing a template × (1 − share of prompts sent by two members)",
+        "members sharing a template × (1 − share of its prompts, or of all theirs, sent by two members)",
     ),
     Indicator(
         "rate_limit_balancing",

@@ -139,8 +139,13 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
             SELECT account_id, 'payment' AS kind, payment_fingerprint AS tok
             FROM acct WHERE payment_fingerprint IS NOT NULL
             UNION ALL
-            SELECT account_id, 'signup_ip_day', signup_ip || '@' || strftime(created_at, '%Y-%m-%d')
-            FROM acct WHERE signup_ip IS NOT NULL AND created_at IS NOT NULL
+            -- A day's sign-ups from a campus's or an office's address are an institution
+            -- onboarding its people (a class, a team): a cohort, not one hand behind them.
+            SELECT a.account_id,
+                   CASE WHEN i.signup_ip_institution THEN 'cohort' ELSE 'signup_ip_day' END,
+                   a.signup_ip || '@' || strftime(a.created_at, '%Y-%m-%d')
+            FROM acct a JOIN f_ident i USING (account_id)
+            WHERE a.signup_ip IS NOT NULL AND a.created_at IS NOT NULL
             UNION ALL
             SELECT s.account_id, 'system_prompt', s.sph
             FROM acct_sys s JOIN f_base b USING (account_id) WHERE s.n >= 0.3 * b.n
