@@ -375,18 +375,33 @@ def shape(con: duckdb.DuckDBPyConnection) -> None:
     account. People converse and ask what others ask; pipelines that extract fields or
     grades take short answers.
     """
+    # What ordinary accounts already send of each class the lexicon knows: the lower
+    # quartile over accounts with some text. Where people often ask for steps or reasons,
+    # that is their baseline, not harvesting; campaigns, however many, stay above it.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE content_floor AS
+        SELECT coalesce(quantile_cont(cot / n_text, 0.25), 0.0) AS cot,
+               coalesce(quantile_cont(lang / n_text, 0.25), 0.0) AS lang,
+               coalesce(quantile_cont(judge / n_text, 0.25), 0.0) AS judge,
+               coalesce(quantile_cont(rewrite / n_text, 0.25), 0.0) AS rewrite,
+               coalesce(quantile_cont(harvest / n_text, 0.25), 0.0) AS harvest
+        FROM f_content WHERE n_text >= 10
+        """
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_shape AS
         SELECT b.account_id,
-               coalesce(c.cot >= 0.25 * c.n_text OR c.judge >= 0.25 * c.n_text
-                        OR c.lang >= 0.15 * c.n_text OR c.rewrite >= 0.15 * c.n_text, false)
+               coalesce(c.cot >= (0.25 + fl.cot) * c.n_text OR c.judge >= (0.25 + fl.judge) * c.n_text
+                        OR c.lang >= (0.15 + fl.lang) * c.n_text
+                        OR c.rewrite >= (0.15 + fl.rewrite) * c.n_text, false)
                  AS worded,
                b.n >= 20 AND b.single_turn >= 0.8 AND coalesce(c.mean_len, 0) >= 48
                  AND coalesce(o.shared_prompt_share, 0.0) < 0.3
                  AND b.out_in >= greatest(1.0, (SELECT median(out_in) FROM f_base)) AS shaped
         FROM f_base b LEFT JOIN f_content c USING (account_id)
-        LEFT JOIN f_overlap o USING (account_id)
+        LEFT JOIN f_overlap o USING (account_id), content_floor fl
         """
     )
 

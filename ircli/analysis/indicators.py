@@ -56,13 +56,20 @@ def _share(col: str) -> str:
     return f"CASE WHEN f.n_text > 0 THEN f.{col}::DOUBLE / f.n_text END"
 
 
+def _above_floor(col: str, lo: float, hi: float) -> str:
+    """A lexicon share's strength: ``ramp(lo, hi)`` over what ordinary accounts already send
+    of that class (``content_floor``), so a population that often asks for steps or reasons
+    is measured against itself."""
+    return f"least(1.0, greatest(0.0, (v - fl.{col} - {lo}) / {hi - lo}))"
+
+
 CATALOGUE: tuple[Indicator, ...] = (
     # -- content --------------------------------------------------------------------------
     Indicator(
         "cot_share",
         "content",
         _share("cot"),
-        ramp(0.15, 0.5),
+        _above_floor("cot", 0.15, 0.5),
         "{value:.0%} of prompts ask for step-by-step reasoning or the reasoning behind a given answer (peer percentile {percentile:.0%})",
         "share of prompts eliciting chain-of-thought, in several languages",
         True,
@@ -71,7 +78,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "harvest_share",
         "content",
         _share("harvest"),
-        ramp(0.15, 0.5),
+        _above_floor("harvest", 0.15, 0.5),
         "{value:.0%} of prompts ask for reasoning traces, grading or safe rewrites, of any kind (peer percentile {percentile:.0%})",
         "share of prompts in any harvesting class (a relay mixes several tenants' kinds)",
         True,
@@ -89,7 +96,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "language_coercion_share",
         "content",
         _share("lang"),
-        ramp(0.05, 0.3),
+        _above_floor("lang", 0.05, 0.3),
         "{value:.0%} of prompts tell the model which language to think in (peer percentile {percentile:.0%})",
         "share of prompts coercing the reasoning language",
         True,
@@ -98,7 +105,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "judge_share",
         "content",
         _share("judge"),
-        ramp(0.15, 0.5),
+        _above_floor("judge", 0.15, 0.5),
         "{value:.0%} of prompts ask the model to grade or compare responses against a rubric (peer percentile {percentile:.0%})",
         "share of rubric / judge prompts",
         True,
@@ -107,7 +114,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "safe_rewrite_share",
         "content",
         _share("rewrite"),
-        ramp(0.05, 0.3),
+        _above_floor("rewrite", 0.05, 0.3),
         "{value:.0%} of prompts ask for 'safe' rewrites of sensitive material (peer percentile {percentile:.0%})",
         "share of safe-rewrite prompts on sensitive topics",
         True,
@@ -482,6 +489,7 @@ def compute(con: duckdb.DuckDBPyConnection, *, has_text: bool = True) -> list[st
         FROM ind_v i JOIN features f USING (account_id)
         LEFT JOIN f_cluster cf ON cf.root = i.root
         LEFT JOIN f_tshare ts USING (account_id)
+        CROSS JOIN content_floor fl
         """
     )
     return [ind.name for ind in CATALOGUE]

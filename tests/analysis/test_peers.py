@@ -9,6 +9,9 @@
 * one operator's accounts under one system prompt at like daily quotas are one cluster even
   where no payment or sign-up data links them; users of a popular agent's system prompt,
   with volumes as varied as people's, are not linked by it;
+* a population that often asks for steps or reasons, its prompts drawn from a common bank
+  with their own fill-ins, is measured against itself: none of it is alerted, while a
+  harvesting crew among it (most of its traffic asking for reasoning) still is;
 * data-centre servers shared by several organisations back a relay's content; one
   business's own servers over its own accounts do not;
 * a replaying pivot counts as early when it is early among the accounts that moved at all,
@@ -136,6 +139,55 @@ def test_a_crew_under_one_system_prompt_is_one_cluster_without_payment_data() ->
     assert crew[0] is not None and set(crew) == {crew[0]}
     users = [c for c in _clusters(accounts, "agent-user") if c is not None]
     assert len(users) <= 4
+
+
+BANK = [
+    "Explain step by step how {x} works, with an example.",
+    "Can you walk me through the reasoning behind {x}?",
+    "Write a short poem about {x}.",
+    "Summarise the key points of {x} in three bullets.",
+    "What are the pros and cons of {x}?",
+    "Translate this sentence into French: I like {x}.",
+]
+THINGS = ["photosynthesis", "compound interest", "tides", "inflation", "recursion", "vaccines"]
+
+
+def _reasoning_population(crew: int) -> dict[str, dict[str, Any]]:
+    w = MiniWorld(seed=47)
+    counter = iter(range(10**7))
+    # People whose prompts come from one bank of everyday requests, a third of them asking
+    # for steps or reasons, each with their own fill-ins, at a like pace.
+    for i in range(60):
+        a = w.account(f"person-{i}", "background", None)
+        for ts in _spread(w, max(5, round(25 * math.exp(w.rng.gauss(0, 0.2)))), human=True):
+            x = f"{w.rng.choice(THINGS)} (case {w.rng.randint(0, 10**6)})"
+            w.request(a, ts, w.rng.choice(BANK).format(x=x), n_messages=w.rng.choice([1, 1, 2, 3]))
+    # A crew among them: fresh trial accounts behind proxies, created together, harvesting.
+    created = T0 - timedelta(days=1)
+    for i in range(crew):
+        a = w.account(
+            f"crew-{i}", "cot_hydra", "camp", signup_path="trial", signup_ip="100.70.0.9",
+            created_at=created + timedelta(minutes=i),
+        )  # fmt: skip
+        for ts in _spread(w, 60):
+            w.request(
+                a, ts, SHARD.format(p=payload(w, next(counter))), asn_type="resproxy",
+                input_tokens=60, output_tokens=1500,
+            )  # fmt: skip
+    return _analysed(w)
+
+
+def test_a_population_that_often_asks_for_reasons_is_measured_against_itself() -> None:
+    people = _reasoning_population(crew=0)
+    assert not [k for k, a in people.items() if a["verdict"] == "alert"]
+
+
+def test_a_harvesting_crew_among_it_is_still_alerted() -> None:
+    accounts = _reasoning_population(crew=12)
+    assert all(a["verdict"] == "alert" for k, a in accounts.items() if k.startswith("crew-"))
+    assert not [
+        k for k, a in accounts.items() if k.startswith("person-") and a["verdict"] == "alert"
+    ]
 
 
 def _fleet_world() -> MiniWorld:
