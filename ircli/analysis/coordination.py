@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def shared_templates(con: duckdb.DuckDBPyConnection) -> None:
-    """``f_tshare``: how many *other harvesting* accounts run this account's templates.
+    """``f_tshare``: how many *other harvesting* organisations run this account's templates.
 
     One curriculum split across many accounts shows as one template carrying a good part
     of each account's traffic, with the payloads differing. A popular tool's template is
@@ -25,17 +25,21 @@ def shared_templates(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE OR REPLACE TEMP TABLE f_tshare AS
         WITH h AS (
-            SELECT account_id, worded OR shaped AS harvesting FROM f_shape
+            SELECT s.account_id, s.worded OR s.shaped AS harvesting,
+                   coalesce(f.org, s.account_id) AS org
+            FROM f_shape s LEFT JOIN features f USING (account_id)
         ), use AS (
             SELECT t.account_id, t.key FROM acct_tmpl t JOIN f_content c USING (account_id)
             -- a handful of prompts shows no template, only common phrasing
             WHERE t.n >= 0.15 * c.n_text AND c.mean_len >= 48 AND c.n_text >= 10
         ), tk AS (
-            SELECT use.key, count(*) AS users, count(*) FILTER (WHERE h.harvesting) AS harvesters
+            -- organisations, not accounts: one customer's keys running its own tool are one
+            SELECT use.key, count(*) AS users, count(*) FILTER (WHERE h.harvesting) AS harvesters,
+                   count(DISTINCT h.org) FILTER (WHERE h.harvesting) AS harvester_orgs
             FROM use JOIN h USING (account_id) GROUP BY use.key
         )
         SELECT use.account_id,
-               max(tk.harvesters - CASE WHEN h.harvesting THEN 1 ELSE 0 END) AS template_siblings,
+               max(tk.harvester_orgs - CASE WHEN h.harvesting THEN 1 ELSE 0 END) AS template_siblings,
                max(tk.harvesters::DOUBLE / tk.users) AS template_harvest_share
         FROM use JOIN tk USING (key) JOIN h USING (account_id)
         WHERE tk.users >= 2

@@ -319,7 +319,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "synchronised_activity",
         "coordination",
-        "CASE WHEN cf.size >= 3 THEN cf.sync_ratio END",
+        # across organisations: one customer's staff keep its office hours together
+        "CASE WHEN cf.size >= 3 AND cf.orgs >= 2 THEN cf.sync_ratio END",
         ramp(3.0, 8.0),
         "linked accounts are active in the same hours {value:.1f}× more than chance (percentile {percentile:.0%})",
         "co-activity of cluster members relative to their own activity spread",
@@ -327,7 +328,10 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "curriculum_sharding",
         "coordination",
-        "CASE WHEN cf.size >= 3 THEN cf.template_cover * (1 - greatest(cf.dup_share, cf.template_dup)) END",
+        # across organisations: one customer's keys running its own tool split its users'
+        # work between them, which is its product
+        "CASE WHEN cf.size >= 3 AND cf.orgs >= 2"
+        " THEN cf.template_cover * (1 - greatest(cf.dup_share, cf.template_dup)) END",
         ramp(0.5, 0.85),
         "linked accounts split one prompt template between them with almost no prompt sent twice ({value:.2f}, percentile {percentile:.0%})",
         "members sharing a template × (1 − share of its prompts, or of all theirs, sent by two members)",
@@ -348,8 +352,8 @@ CATALOGUE: tuple[Indicator, ...] = (
         "least(1.0, greatest(0.0, (v - 2) / 6.0)) * least(1.0, greatest(0.0, (ts.template_harvest_share - 0.6) / 0.3))"
         # a split curriculum is disjoint: prompts other accounts also sent speak against it
         " * least(1.0, greatest(0.0, (0.4 - f.shared_prompt_share) / 0.3))",
-        "{value:.0f} other harvesting account(s) run the same prompt template, each with its own payloads (percentile {percentile:.0%})",
-        "other accounts with harvesting content that share a main template",
+        "{value:.0f} other harvesting organisation(s) run the same prompt template, each with its own payloads (percentile {percentile:.0%})",
+        "other organisations with harvesting content that share a main template",
     ),
     Indicator(
         "rate_limit_pressure",

@@ -5,7 +5,10 @@
   signing up from one proxy exit is one operator's batch and is;
 * a template whose prompts the members all send (the same homework questions) is no
   curriculum split between them, however many other prompts each sends; one whose
-  prompts are disjoint is.
+  prompts are disjoint is;
+* a company's staff in its one organisation, running their work through its internal
+  assistant's fixed instructions in office hours together, coordinate as one customer:
+  not alerted, while the same traffic from forty organisations on one card is.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from archetypes import _spread
+from archetypes import _spread, payload
 from world import T0, MiniWorld
 
 CLASS = 30
@@ -27,7 +30,7 @@ TOPICS = ["the integral in", "the proof in", "recursion in", "big-O of", "the li
 
 
 def _world(
-    *, signup_ip: str, asn_type: str, own_questions: bool, course_org: bool = False
+    *, signup_ip: str, asn_type: str, own_questions: bool, course_card: bool = False
 ) -> MiniWorld:
     w = MiniWorld(seed=43)
     created = T0 - timedelta(days=3, hours=2)
@@ -39,8 +42,8 @@ def _world(
             signup_path="education",
             created_at=created + timedelta(minutes=w.rng.randint(0, 50)),
             signup_ip=signup_ip,
-            # a course run as one organisation, its accounts paid for together
-            **({"org_id": "org-course", "payment_fingerprint": "pay-course"} if course_org else {}),
+            # the department's card pays for every student's account
+            **({"payment_fingerprint": "pay-course"} if course_card else {}),
         )
         volume = max(8, round(40 * math.exp(w.rng.gauss(0, 1.0))))  # each at their own pace
         for j, ts in enumerate(_spread(w, volume, days=5, human=True)):
@@ -100,9 +103,9 @@ def test_the_same_cohort_signing_up_from_one_proxy_exit_is_alerted() -> None:
 
 
 def _sharding(own_questions: bool) -> list[float]:
-    """The course's accounts (one organisation, one card: one cluster), their sharding."""
+    """The course's accounts (one card: one cluster of many organisations), their sharding."""
     accounts = _students(
-        _world(signup_ip="10.50.0.1", asn_type="edu", own_questions=own_questions, course_org=True)
+        _world(signup_ip="10.50.0.1", asn_type="edu", own_questions=own_questions, course_card=True)
     )
     assert len({a["cluster_id"] for a in accounts}) == 1 and accounts[0]["cluster_id"]
     return [a["indicators"]["curriculum_sharding"]["strength"] for a in accounts]
@@ -114,3 +117,42 @@ def test_a_template_everyone_sends_the_same_prompts_through_is_no_curriculum() -
 
 def test_a_template_whose_prompts_are_split_between_members_is_one() -> None:
     assert min(_sharding(own_questions=True)) >= 0.5
+
+
+def _company(*, one_org: bool) -> list[dict[str, Any]]:
+    from ircli.analysis import analyze
+
+    w = MiniWorld(seed=53)
+    counter = iter(range(10**7))
+    for i in range(40):
+        a = w.account(
+            f"staff-{i}", "company", None, payment_fingerprint="card-acme",
+            org_id="org-acme" if one_org else f"org-staff-{i}", signup_ip="10.60.0.1",
+        )  # fmt: skip
+        for ts in _spread(w, max(5, round(40 * math.exp(w.rng.gauss(0, 0.6)))), days=5, human=True):
+            if w.rng.random() < 0.6:
+                text = f"Explain step by step and show your reasoning: {payload(w, next(counter))}"
+            else:
+                text = f"Draft a reply to customer ticket {next(counter)} about billing"
+            w.request(
+                a, ts, text, system_prompt_hash="sp-acme-assistant", src_ip=f"10.60.0.{1 + i % 3}",
+                asn_type="business", n_messages=w.rng.choice([1, 2, 3]), output_tokens=900,
+            )  # fmt: skip
+    for i in range(80):
+        a = w.account(f"bg-{i}", "background", None)
+        for ts in _spread(w, max(10, round(math.exp(w.rng.gauss(math.log(30), 1.0)))), days=5):
+            w.request(a, ts, f"Write a short note to {w.rng.randint(0, 10**6)} about lunch.")
+    req, acc, rel = w.tables()
+    rows = analyze(req, acc, rel).to_dict()["accounts"]
+    return [a for a in rows if a["account_id"].startswith("staff-")]
+
+
+def test_a_companys_staff_using_its_own_assistant_are_one_customer_not_a_campaign() -> None:
+    staff = _company(one_org=True)
+    assert len({a["cluster_id"] for a in staff}) == 1  # linked: one card, one office
+    assert not [a["account_id"] for a in staff if a["verdict"] == "alert"]
+
+
+def test_the_same_traffic_from_forty_organisations_on_one_card_is_alerted() -> None:
+    fronts = _company(one_org=False)
+    assert all(a["verdict"] == "alert" for a in fronts)
