@@ -42,6 +42,15 @@ def _send(w: MiniWorld, account: str, n: int, template: str, counter: Any) -> No
         w.request(account, ts, text, input_tokens=60, output_tokens=1500)
 
 
+def _background(w: MiniWorld, n: int = 40) -> None:
+    """Ordinary accounts of every size, so that peers' volumes span what people's do."""
+    for i in range(n):
+        a = w.account(f"bg-{i}", "background", None)
+        volume = max(10, round(math.exp(w.rng.gauss(math.log(30), 1.0))))
+        for ts in _spread(w, volume, days=DAYS, human=True):
+            w.request(a, ts, f"Write a short note to {w.rng.randint(0, 10**6)} about lunch.")
+
+
 def _world() -> MiniWorld:
     w = MiniWorld(seed=31)
     counter = iter(range(10**7))
@@ -64,12 +73,7 @@ def _world() -> MiniWorld:
         for j, ts in enumerate(_spread(w, 40, days=DAYS, human=True)):
             text = WIDGET.format(p=f"common question number {j % 5} about the shop opening hours")
             w.request(a, ts, text, n_messages=3, input_tokens=400, output_tokens=200)
-    # Ordinary accounts of every size, so that peers' volumes span what people's do.
-    for i in range(40):
-        a = w.account(f"bg-{i}", "background", None)
-        volume = max(10, round(math.exp(w.rng.gauss(math.log(30), 1.0))))
-        for ts in _spread(w, volume, days=DAYS, human=True):
-            w.request(a, ts, f"Write a short note to {w.rng.randint(0, 10**6)} about lunch.")
+    _background(w)
     return w
 
 
@@ -125,11 +129,7 @@ def _crew_world() -> MiniWorld:
         volume = max(10, round(math.exp(w.rng.gauss(math.log(60), 1.2))))
         for ts in _spread(w, volume, human=True):
             w.request(a, ts, f"Fix bug {w.rng.randint(0, 10**9)}", system_prompt_hash="sp-agent")
-    for i in range(40):
-        a = w.account(f"bg-{i}", "background", None)
-        volume = max(10, round(math.exp(w.rng.gauss(math.log(30), 1.0))))
-        for ts in _spread(w, volume, days=DAYS, human=True):
-            w.request(a, ts, f"Write a short note to {w.rng.randint(0, 10**6)} about lunch.")
+    _background(w)
     return w
 
 
