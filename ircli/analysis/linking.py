@@ -270,12 +270,42 @@ def concerted(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def rhythm_modes(con: duckdb.DuckDBPyConnection) -> None:
+    """``rhythm_modes(mode, accounts)`` and ``rhythm_holders(kind, tok, mode, holders)``: how
+    many accounts converse each way (one-shot or in conversations, the last part of a rhythm
+    token), and how many holders of each token do.
+
+    A token that links by pairing with a rhythm is judged among accounts of the rhythm's turn
+    mode: the users of a popular agent's system prompt all work in tool loops, so that some
+    of them share a loop-shaped rhythm is what chance gives among loop users, not a sign of
+    one operator.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE rhythm_modes AS
+        SELECT split_part(tok, '/', 3) AS mode, count(DISTINCT account_id) AS accounts
+        FROM tokens WHERE kind = 'rhythm' GROUP BY 1
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE rhythm_holders AS
+        WITH modes AS (
+            SELECT account_id, split_part(tok, '/', 3) AS mode FROM tokens WHERE kind = 'rhythm'
+        )
+        SELECT t.kind, t.tok, m.mode, count(DISTINCT t.account_id) AS holders
+        FROM tokens t JOIN modes m USING (account_id) WHERE t.kind <> 'rhythm' GROUP BY ALL
+        """
+    )
+
+
 def link(con: duckdb.DuckDBPyConnection) -> None:
     """``links(kinds, tok, account_id, deg, weight)``: tokens strong enough to link, with members.
 
     Single tokens link when their discounted weight reaches the threshold; pairs of tokens
     from different groups link when their summed discounted weight does.
     """
+    rhythm_modes(con)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE links AS
@@ -288,7 +318,8 @@ def link(con: duckdb.DuckDBPyConnection) -> None:
         ), pair AS (
             SELECT [a.kind, b.kind] AS kinds,
                    a.kind || ':' || a.tok || '|' || b.kind || ':' || b.tok AS tok, a.account_id,
-                   a.deg AS deg_a, b.deg AS deg_b,
+                   a.deg AS deg_a, b.deg AS deg_b, a.kind AS a_kind, a.tok AS a_tok,
+                   CASE WHEN b.kind = 'rhythm' THEN split_part(b.tok, '/', 3) END AS b_mode,
                    {_weight_sql("a.kind", "a.deg")} + {_weight_sql("b.kind", "b.deg")} AS w0
             FROM tokens a JOIN tokens b
               ON a.account_id = b.account_id AND a.grp < b.grp
@@ -296,15 +327,26 @@ def link(con: duckdb.DuckDBPyConnection) -> None:
             -- A pair counts as far as its parts co-occur more than chance would make them:
             -- a popular prompt and a common rhythm meet in many accounts by themselves.
             SELECT kinds, tok, account_id, count(*) OVER (PARTITION BY tok) AS deg,
-                   w0, deg_a, deg_b
+                   w0, deg_a, deg_b, a_kind, a_tok, b_mode
             FROM pair
+        ), pair_chance AS (
+            -- A rhythm's turn mode follows from the application (an agent's prompt means tool
+            -- loops, a template one-shot requests): chance is reckoned among the accounts that
+            -- converse the same way, the other part's holders among them included.
+            SELECT p.*, coalesce(m.accounts, (SELECT count(*) FROM f_base)) AS base,
+                   coalesce(am.holders, p.deg_a) AS deg_a_mode
+            FROM pair_deg p
+            LEFT JOIN rhythm_modes m ON m.mode = p.b_mode
+            LEFT JOIN rhythm_holders am
+              ON am.kind = p.a_kind AND am.tok = p.a_tok AND am.mode = p.b_mode
+            WHERE p.deg >= 2
         ), pair_w AS (
             SELECT kinds, tok, account_id, deg,
                    w0 * {_discount("deg")}
-                      * least(1.0, greatest(0.0, ln(deg * (SELECT count(*) FROM f_base)
-                                                     / (deg_a * deg_b)::DOUBLE) / ln({FULL_LIFT})))
+                      * least(1.0, greatest(0.0, ln(deg * base
+                                                     / (deg_a_mode * deg_b)::DOUBLE) / ln({FULL_LIFT})))
                    AS weight
-            FROM pair_deg WHERE deg >= 2
+            FROM pair_chance
         )
         SELECT kinds, tok, account_id, deg, weight FROM single WHERE weight >= {LINK_THRESHOLD}
         UNION ALL
