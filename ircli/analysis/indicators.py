@@ -39,8 +39,11 @@ class Indicator:
     definition: str
     needs_text: bool = False
     # Measured only where the prompt text is absent: a stand-in for what the text would show,
-    # which would only double-count it where the text is there.
+    # which would only double-count it where the text is there ...
     hash_only: bool = False
+    # ... except where this SQL condition holds: what the text cannot show, in words no
+    # lexicon knows, the hashes still do.
+    with_text: str | None = None
 
 
 def ramp(lo: float, hi: float) -> str:
@@ -154,6 +157,19 @@ CATALOGUE: tuple[Indicator, ...] = (
         True,
     ),
     Indicator(
+        "campaign_wording",
+        "content",
+        # An account linked to no one that sends most of its traffic through a campaign's
+        # wrappers speaks the campaign's instructions, whatever their words: the wording-free
+        # counterpart of the phrase shares above, with their bar (most of its traffic). Like
+        # them it is content only; a student using a public prompt is held off by the backing.
+        "CASE WHEN f.n_text >= 10 AND cf.size IS NULL THEN fc.campaign_wrapper_share END",
+        ramp(0.5, 0.9),
+        "{value:.0%} of prompts go through the fixed instructions of a campaign that spans several organisations, though nothing links it to them (percentile {percentile:.0%})",
+        "share of prompts sent through a multi-organisation campaign's wrappers, for an account linked to no cluster",
+        True,
+    ),
+    Indicator(
         "fresh_one_shot",
         "content",
         # What a harvesting script sends, read off the hashes: one-shot requests whose prompt
@@ -178,8 +194,15 @@ CATALOGUE: tuple[Indicator, ...] = (
         " THEN greatest(fx.own, coalesce(fx.linked, 0.0)) ELSE fx.own END END",
         ramp(3.0, 8.0),
         "sends, with its linked accounts, {value:.1f}x as many one-shot prompts no other account sent, beyond its peers' share, as a typical peer sends prompts at all (percentile {percentile:.0%})",
-        "one-shot requests with prompts no other account sent beyond the peer median share, relative to the peer median request count; summed over linked accounts (hashes only)",
+        "one-shot requests with prompts no other account sent beyond the peer median share, relative to the peer median request count; summed over linked accounts (hashes only, or linked across organisations)",
         hash_only=True,
+        # Where the text is present, the phrase shares and their volume see only the wording a
+        # lexicon knows: a relay's tenant phrased otherwise, with no campaign of the same
+        # words to lend it wrappers, shows nowhere but here. Only across organisations: one
+        # customer's pipeline of fresh one-shot requests over its own keys is its product,
+        # and its text is there to read. (The share alone, ``fresh_one_shot``, is what
+        # people's own questions show too; only volume far beyond peers tells.)
+        with_text="coalesce(cf.orgs, 1) >= 2",
     ),
     # -- economics ------------------------------------------------------------------------
     Indicator(
@@ -456,14 +479,11 @@ def compute(con: duckdb.DuckDBPyConnection, *, has_text: bool = True) -> list[st
     """``ind``: per account, ``<name>_v``, ``<name>_s`` and ``<name>_p`` for every indicator.
 
     Indicators that stand in for the prompt text (``hash_only``) stay unmeasured (NULL)
-    where the text is there.
+    where the text is there, but where their ``with_text`` condition holds.
     """
     peers(con)
     fresh_volumes(con)
-    values = ",\n".join(
-        f"({'NULL::DOUBLE' if ind.hash_only and has_text else ind.value}) AS {ind.name}_v"
-        for ind in CATALOGUE
-    )
+    values = ",\n".join(f"({_measured(ind, has_text)}) AS {ind.name}_v" for ind in CATALOGUE)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE ind_v AS
@@ -497,6 +517,15 @@ def compute(con: duckdb.DuckDBPyConnection, *, has_text: bool = True) -> list[st
         """
     )
     return [ind.name for ind in CATALOGUE]
+
+
+def _measured(ind: Indicator, has_text: bool) -> str:
+    """The indicator's value SQL, or NULL where it stands in for text that is present."""
+    if not (ind.hash_only and has_text):
+        return ind.value
+    if ind.with_text is None:
+        return "NULL::DOUBLE"
+    return f"CASE WHEN {ind.with_text} THEN {ind.value} END"
 
 
 def _bind(ind: Indicator) -> str:
