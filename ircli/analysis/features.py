@@ -228,6 +228,10 @@ def behaviour(con: duckdb.DuckDBPyConnection) -> None:
                bit_count(bit_or(1::UINTEGER << (epoch_us(ts) // 3600000000 % 24)::UINTEGER))
                  AS n_hours_of_day,
                median(output_tokens::DOUBLE / greatest(input_tokens, 1)) AS out_in,
+               -- typical sizes on a log scale (answers taken, context sent): what an
+               -- operator's tooling fixes for every account it runs
+               avg(ln(output_tokens)) FILTER (WHERE output_tokens > 0) AS log_out,
+               avg(ln(input_tokens)) FILTER (WHERE input_tokens > 0) AS log_in,
                avg(CASE WHEN coalesce(n_messages, 1) <= 1 THEN 1.0 ELSE 0.0 END) AS single_turn,
                sum(coalesce(thinking_tokens, 0))::DOUBLE
                  / greatest(sum(output_tokens + coalesce(thinking_tokens, 0)), 1) AS thinking_share,
@@ -399,7 +403,11 @@ def shape(con: duckdb.DuckDBPyConnection) -> None:
                  AS worded,
                b.n >= 20 AND b.single_turn >= 0.8 AND coalesce(c.mean_len, 0) >= 48
                  AND coalesce(o.shared_prompt_share, 0.0) < 0.3
-                 AND b.out_in >= greatest(1.0, (SELECT median(out_in) FROM f_base)) AS shaped
+                 AND b.out_in >= greatest(1.0, (SELECT median(out_in) FROM f_base)) AS shaped,
+               -- what the hashes alone show of that shape: one-shot requests, each with a
+               -- payload no other account sends (the economics are a group's, see linking)
+               b.n >= 20 AND b.single_turn >= 0.8
+                 AND coalesce(o.shared_prompt_share, 0.0) < 0.3 AS fresh_one_shot
         FROM f_base b LEFT JOIN f_content c USING (account_id)
         LEFT JOIN f_overlap o USING (account_id), content_floor fl
         """

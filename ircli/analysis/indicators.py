@@ -360,6 +360,17 @@ CATALOGUE: tuple[Indicator, ...] = (
         "members sharing a template × (1 − share of its prompts, or of all theirs, sent by two members)",
     ),
     Indicator(
+        "alike_shards",
+        "coordination",
+        # Without text no template shows the curriculum; the shards still send prompts no
+        # one else sends, alike in volume and token sizes far beyond their peers.
+        "CASE WHEN sh.shard_size >= 3 THEN sh.shard_fresh ELSE 0.0 END",
+        ramp(0.5, 0.85),
+        "one of several accounts sending one-shot prompts no one else sends, alike in volume and token sizes far beyond their peers: shards of one data set ({value:.0%} of their prompts unshared, percentile {percentile:.0%})",
+        "in a group of accounts alike in volume and token sizes far beyond peers, each sending one-shot prompts no one else sends: the group's share of unshared prompts (hashes only)",
+        hash_only=True,
+    ),
+    Indicator(
         "rate_limit_balancing",
         "rate_limits",
         "greatest(f.mean_day / nullif(peer.ceiling_day, 0), f.p90_minute / nullif(peer.ceiling_minute, 0))",
@@ -496,6 +507,7 @@ def compute(con: duckdb.DuckDBPyConnection, *, has_text: bool = True) -> list[st
         LEFT JOIN f_campaign fc USING (account_id)
         LEFT JOIN f_fleet fl USING (account_id)
         LEFT JOIN f_fresh fx USING (account_id)
+        LEFT JOIN f_shards sh USING (account_id)
         """
     )
     cols = []

@@ -2,7 +2,8 @@
 
 Tokens are facts two accounts can share: a payment fingerprint, a sign-up IP on one day,
 a system prompt or prompt template that carries most of their traffic, the hour they
-started sending, the hour they were created on one sign-up path, a source IP. A token
+started sending, the hour they were created on one sign-up path, a source IP, and, where
+the prompt text is absent, membership of a group of shards alike far beyond peers. A token
 shared by very many accounts (a campus NAT, a popular open-source agent's prompt, a proxy
 exit) says little about any pair, so its weight falls with its degree.
 
@@ -23,6 +24,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ircli.analysis import shards
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -39,6 +42,7 @@ TOKEN_KINDS: dict[str, tuple[str, float]] = {
     "src_ip": ("infrastructure", 0.3),
     "fleet": ("infrastructure", 0.7),
     "rhythm": ("timing", 0.2),
+    "shards": ("economics", 0.7),
 }
 
 DISCOUNT_FROM = 20  # tokens shared by at most this many accounts keep their full weight
@@ -65,6 +69,10 @@ KIND_WORDS = {
     "src_ip": "send most traffic from the same source IP",
     "fleet": "send from the same small set of servers",
     "rhythm": "keep the same working rhythm (hours, daily volume, turns)",
+    "shards": (
+        "send one-shot prompts no one else sends, alike in volume and token sizes far"
+        " beyond their peers"
+    ),
 }
 
 
@@ -202,6 +210,7 @@ def build_tokens(con: duckdb.DuckDBPyConnection) -> None:
     # hold millions of rows that the later passes need the memory for.
     con.execute("DROP TABLE IF EXISTS acct_ip")
     concerted(con)
+    shards.alike_shards(con, _leiden)
     shared_fleets(con)
 
 
@@ -313,6 +322,8 @@ def link(con: duckdb.DuckDBPyConnection) -> None:
             SELECT [kind] AS kinds, kind || ':' || tok AS tok, account_id, deg,
                    CASE WHEN (kind, tok) IN (SELECT (kind, tok) FROM concerted)
                         THEN greatest({_full_weight("kind")}, {LINK_THRESHOLD})
+                        -- kept only where it passed the likeness test against peers
+                        WHEN kind = 'shards' THEN {TOKEN_KINDS["shards"][1]}
                         ELSE {_weight_sql("kind", "deg")} END AS weight
             FROM tokens
         ), pair AS (
@@ -463,7 +474,7 @@ def communities(con: duckdb.DuckDBPyConnection) -> None:
 _SEEDED = threading.Lock()
 
 
-def _leiden(edges: list[tuple[str, str, float]]) -> list[list[str]]:
+def _leiden(edges: list[tuple[str, str, float]], resolution: float = RESOLUTION) -> list[list[str]]:
     """Communities of one weighted graph given as (node, node, weight) edges, in a fixed order.
 
     Leiden, Louvain's refinement, in C (igraph), maximising the same modularity at the same
@@ -489,7 +500,7 @@ def _leiden(edges: list[tuple[str, str, float]]) -> list[list[str]]:
             found = graph.community_leiden(
                 objective_function="modularity",
                 weights="weight",
-                resolution=RESOLUTION,
+                resolution=resolution,
                 n_iterations=-1,
             )
         finally:
