@@ -61,8 +61,10 @@ def alike_shards(con: duckdb.DuckDBPyConnection, leiden: Leiden) -> None:
     drifting across the population does not: it is split where few neighbour pairs bridge
     dense groups, and each part judged), and as a body it takes harvesting economics: more
     output than input (a customer's extraction pipeline over its own keys takes short
-    answers). Identity outranks likeness: a member sharing its card or sign-up address with
-    accounts outside the group belongs to their operation and leaves it.
+    answers). It must span as many organisations as it needs members: one customer's own
+    keys working alike are its product. Identity outranks likeness: a member sharing its
+    card or sign-up address with accounts outside the group belongs to their operation and
+    leaves it.
     """
     n_dims = len(_ALIKE_DIMS)
     dims = ", ".join(f"{d} AS d{k}" for k, d in enumerate(_ALIKE_DIMS))
@@ -170,18 +172,20 @@ def alike_shards(con: duckdb.DuckDBPyConnection, leiden: Leiden) -> None:
             SELECT * FROM alike_kept WHERE account_id NOT IN (SELECT account_id FROM elsewhere)
         ), sized AS (
             -- named by its smallest remaining member, like a cluster
-            SELECT account_id, min(account_id) OVER (PARTITION BY tok) AS tok,
-                   count(*) OVER (PARTITION BY tok) AS deg
-            FROM k
+            SELECT k.account_id, min(k.account_id) OVER (PARTITION BY k.tok) AS tok,
+                   count(*) OVER (PARTITION BY k.tok) AS deg,
+                   count(DISTINCT f.org) OVER (PARTITION BY k.tok) AS orgs
+            FROM k JOIN features f USING (account_id)
         )
+        -- across organisations, as many as a group needs accounts: one customer's own keys
+        -- working alike are its product, not a campaign
         SELECT account_id, 'shards', tok, deg, 'economics' FROM sized
-        WHERE deg >= {MIN_SHARDS}
+        WHERE deg >= {MIN_SHARDS} AND orgs >= {MIN_SHARDS}
         """
     )
     # Per account, its group of shards: how many, and how much of their traffic is prompts
-    # no other account sent (disjoint shards), for the coordination indicator. Measured on
-    # the group rather than the cluster: shards linked to other campaigns' accounts by
-    # other evidence are still shards.
+    # no other account sent (disjoint shards), for the coordination indicator. Measured on the group rather than the cluster: shards linked
+    # to other campaigns' accounts by other evidence are still shards.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_shards AS

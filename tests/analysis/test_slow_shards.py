@@ -13,6 +13,7 @@ stands beside the look-alike it must leave alone:
   answers: not harvesting economics, not linked;
 * tutoring apps at the shards' very pace and sizes, naming their own end users: serving
   people, not linked;
+* one company's own keys generating data just as alike: its product, not a campaign;
 * where the prompt text is there, the likeness stand-in is not measured at all.
 """
 
@@ -108,6 +109,21 @@ def _pipeline(w: MiniWorld, counter: Iterator[int], n: int = 5) -> None:
             )
 
 
+def _in_house(w: MiniWorld, counter: Iterator[int], n: int = 5) -> None:
+    """One company's own keys generating data, alike as shards (in a tooling of its own):
+    its product, not a campaign."""
+    for i in range(n):
+        a = w.account(f"inhouse-{i}", "background", None, org_id="org-inhouse", tier="tier1")
+        for ts in _times(w, 6):
+            w.request(
+                a,
+                ts,
+                f"Draft article {next(counter)} for our knowledge base.",
+                input_tokens=_jitter(w, 300, 0.3),
+                output_tokens=_jitter(w, 4000, 0.3),
+            )
+
+
 def _apps(w: MiniWorld, counter: Iterator[int], n: int = 6) -> None:
     """Tutoring apps: fresh one-shot questions at the shards' pace and sizes, each request
     naming the app's own end user."""
@@ -149,6 +165,7 @@ def _world() -> MiniWorld:
     _class(w)
     _pipeline(w, counter)
     _apps(w, counter)
+    _in_house(w, counter)
     _people(w)
     return w
 
@@ -181,11 +198,11 @@ def test_alike_shards_with_fresh_prompts_alert_in_one_cluster_without_text() -> 
 
 def test_look_alikes_of_slow_shards_stay_clear_without_text() -> None:
     result = _analyse(_world(), drop_text=True)
-    for prefix in ("script-", "student-", "etl-", "app-", "bg-"):
+    for prefix in ("script-", "student-", "etl-", "app-", "inhouse-", "bg-"):
         accounts = _of(result, prefix)
         assert accounts
         # Fresh one-shots of every size and pace, questions everyone asks, short answers,
-        # an app's own users: none of them is linked as shards of one curriculum.
+        # an app's own users, one company's own keys: none of them is shards of a campaign.
         assert all(_strength(a, "alike_shards") == 0.0 for a in accounts), prefix
         assert "alert" not in {a["verdict"] for a in accounts}, prefix
     shard_clusters = {
