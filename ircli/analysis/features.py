@@ -248,7 +248,8 @@ def behaviour(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE OR REPLACE TEMP TABLE acct_seen AS
         SELECT account_id, country,
-               CASE WHEN user_agent IS NOT NULL THEN hash(user_agent) END AS ua, count(*) AS n
+               CASE WHEN user_agent IS NOT NULL THEN hash(user_agent) END AS ua,
+               coalesce(asn_type IN ('resproxy', 'vpn'), false) AS via_proxy, count(*) AS n
         FROM rqw GROUP BY ALL
         """
     )
@@ -258,6 +259,8 @@ def behaviour(con: duckdb.DuckDBPyConnection) -> None:
         WITH seen AS (
             SELECT s.account_id,
                    count(DISTINCT s.country) AS n_countries,
+                   -- countries a proxy's exits do not choose: where the clients themselves are
+                   count(DISTINCT s.country) FILTER (WHERE NOT s.via_proxy) AS n_client_countries,
                    count(DISTINCT s.ua) AS n_ua,
                    sum(CASE WHEN s.country IS NOT NULL AND a.billing_country IS NOT NULL
                              AND s.country <> a.billing_country THEN s.n ELSE 0 END)::DOUBLE

@@ -402,7 +402,9 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator(
         "relay_heterogeneity",
         "coordination",
-        "CASE WHEN f.n >= 20 THEN (1 - f.end_user_share) * least(1.0, (greatest(f.n_ua, 1) + greatest(f.n_sys, 1) + greatest(f.n_countries, 1) - 3) / (3.0 * greatest(peer.p90_hetero, 2))) END",
+        "CASE WHEN f.n >= 20 THEN (1 - f.end_user_share) * least(1.0, (greatest(f.n_ua, 1) + greatest(f.n_sys, 1) + greatest(f.n_client_countries, 1) - 3) / (3.0 * greatest(peer.p90_hetero, 2))) END",
+        # Countries count as clients' only where the traffic does not come through residential
+        # proxies or VPNs: a lone user behind rotating exits shows many countries, one client.
         ramp(0.5, 0.9),
         "traffic as varied as many different clients, with no end-user ids ({value:.2f}, percentile {percentile:.0%})",
         "client/system-prompt/country variety without end-user ids, relative to peers",
@@ -454,7 +456,7 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
                median(n) AS med_n,
                median((1 - shared_prompt_share) * single_turn) FILTER (WHERE n_prompts > 0) AS med_fresh,
                median(cohort_accts) AS med_cohort,
-               quantile_cont(greatest(n_ua, 1) + greatest(n_sys, 1) + greatest(n_countries, 1) - 3, 0.9) AS p90_hetero,
+               quantile_cont(greatest(n_ua, 1) + greatest(n_sys, 1) + greatest(n_client_countries, 1) - 3, 0.9) AS p90_hetero,
                -- a ceiling needs enough peers to be one
                CASE WHEN count(*) >= 20 THEN max(peak_day) END AS ceiling_day,
                CASE WHEN count(*) >= 20 THEN max(peak_minute) END AS ceiling_minute

@@ -309,3 +309,35 @@ def test_where_no_text_is_logged_economics_still_open_the_cluster_content() -> N
     own = {"thinking_share": 0.5, "proxy_share": 1.0}
     j = judge(own, has_text=False, linked=True, cluster_content=1.0)
     assert j.content == 1.0
+
+
+def _variety_world() -> dict[str, dict[str, Any]]:
+    w = MiniWorld(seed=59)
+    countries = ["US", "FR", "JP", "BR", "KE", "DE", "IN", "MX"]
+    # A relay: its tenants' clients, prompts and countries, from its servers, no end-user ids.
+    a = w.account("relay-0", "relay", "camp-relay")
+    for j, ts in enumerate(_spread(w, 200)):
+        w.request(
+            a, ts, f"Tenant request {j}: summarise document {w.rng.randint(0, 10**9)}",
+            user_agent=f"client-{j % 9}", system_prompt_hash=f"tenant-sys-{j % 7}",
+            country=countries[j % len(countries)], src_ip="10.210.0.1", asn_type="hosting",
+        )  # fmt: skip
+    # One person behind rotating residential exits: many countries, one client, one prompt.
+    a = w.account("private-0", "background", None)
+    for j, ts in enumerate(_spread(w, 200, human=True)):
+        w.request(
+            a, ts, f"Help me plan trip number {w.rng.randint(0, 10**9)}",
+            country=countries[j % len(countries)], asn_type="resproxy",
+        )  # fmt: skip
+    _background(w)
+    return _analysed(w)
+
+
+def test_a_relays_variety_of_clients_is_measured_but_a_proxys_exit_countries_are_not() -> None:
+    accounts = _variety_world()
+    relay = accounts["relay-0"]["indicators"]["relay_heterogeneity"]["strength"]
+    assert relay >= 0.5
+    # a clear account lists only the indicators that fired at all
+    private = accounts["private-0"]
+    assert private["verdict"] == "clear" and private["indicators"]["proxy_share"]["strength"] == 1.0
+    assert "relay_heterogeneity" not in private["indicators"]
