@@ -95,33 +95,47 @@ def _class(w: MiniWorld, n: int = 8) -> None:
             )
 
 
-def _pipeline(w: MiniWorld, counter: Iterator[int], n: int = 5) -> None:
-    """One customer's extraction pipeline over its own keys: fresh records, short answers."""
+def _own_keys(
+    w: MiniWorld,
+    counter: Iterator[int],
+    name: str,
+    archetype: str,
+    text: str,
+    sizes: tuple[int, int],
+    n: int,
+) -> None:
+    """One organisation's own keys, each sending fresh one-shots of like sizes."""
     for i in range(n):
-        a = w.account(f"etl-{i}", "enterprise_etl", None, org_id="org-etl", tier="tier1")
+        a = w.account(f"{name}-{i}", archetype, None, org_id=f"org-{name}", tier="tier1")
         for ts in _times(w, 6):
             w.request(
                 a,
                 ts,
-                f"Extract the fields of record {next(counter)}.",
-                input_tokens=_jitter(w, 2000, 0.3),
-                output_tokens=_jitter(w, 120, 0.3),
+                text.format(next(counter)),
+                input_tokens=_jitter(w, sizes[0], 0.3),
+                output_tokens=_jitter(w, sizes[1], 0.3),
             )
+
+
+def _pipeline(w: MiniWorld, counter: Iterator[int], n: int = 5) -> None:
+    """One customer's extraction pipeline over its own keys: fresh records, short answers."""
+    _own_keys(
+        w, counter, "etl", "enterprise_etl", "Extract the fields of record {}.", (2000, 120), n
+    )
 
 
 def _in_house(w: MiniWorld, counter: Iterator[int], n: int = 5) -> None:
     """One company's own keys generating data, alike as shards (in a tooling of its own):
     its product, not a campaign."""
-    for i in range(n):
-        a = w.account(f"inhouse-{i}", "background", None, org_id="org-inhouse", tier="tier1")
-        for ts in _times(w, 6):
-            w.request(
-                a,
-                ts,
-                f"Draft article {next(counter)} for our knowledge base.",
-                input_tokens=_jitter(w, 300, 0.3),
-                output_tokens=_jitter(w, 4000, 0.3),
-            )
+    _own_keys(
+        w,
+        counter,
+        "inhouse",
+        "background",
+        "Draft article {} for our knowledge base.",
+        (300, 4000),
+        n,
+    )
 
 
 def _apps(w: MiniWorld, counter: Iterator[int], n: int = 6) -> None:
