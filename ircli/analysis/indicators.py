@@ -46,9 +46,11 @@ class Indicator:
     with_text: str | None = None
 
 
-def ramp(lo: float, hi: float) -> str:
-    """Strength rising linearly from 0 at ``lo`` to 1 at ``hi``."""
-    return f"least(1.0, greatest(0.0, (v - {lo}) / {hi - lo}))"
+def ramp(lo: float, hi: float, over: str | None = None) -> str:
+    """Strength rising linearly from 0 at ``lo`` to 1 at ``hi`` (above ``over``, an SQL
+    baseline, where given)."""
+    v = f"v - {over}" if over else "v"
+    return f"least(1.0, greatest(0.0, ({v} - {lo}) / {hi - lo}))"
 
 
 # Pivot delays of every account that moved to a new model: its first quartile and median.
@@ -59,20 +61,16 @@ def _share(col: str) -> str:
     return f"CASE WHEN f.n_text > 0 THEN f.{col}::DOUBLE / f.n_text END"
 
 
-def _above_floor(col: str, lo: float, hi: float) -> str:
-    """A lexicon share's strength: ``ramp(lo, hi)`` over what ordinary accounts already send
-    of that class (``content_floor``), so a population that often asks for steps or reasons
-    is measured against itself."""
-    return f"least(1.0, greatest(0.0, (v - fl.{col} - {lo}) / {hi - lo}))"
-
-
 CATALOGUE: tuple[Indicator, ...] = (
     # -- content --------------------------------------------------------------------------
+    # The lexicon's shares count above what ordinary accounts already send of each class
+    # (``fl``: ``content_floor``), so a population that often asks for steps or reasons is
+    # measured against itself.
     Indicator(
         "cot_share",
         "content",
         _share("cot"),
-        _above_floor("cot", 0.15, 0.5),
+        ramp(0.15, 0.5, over="fl.cot"),
         "{value:.0%} of prompts ask for step-by-step reasoning or the reasoning behind a given answer (peer percentile {percentile:.0%})",
         "share of prompts eliciting chain-of-thought, in several languages",
         True,
@@ -81,7 +79,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "harvest_share",
         "content",
         _share("harvest"),
-        _above_floor("harvest", 0.15, 0.5),
+        ramp(0.15, 0.5, over="fl.harvest"),
         "{value:.0%} of prompts ask for reasoning traces, grading or safe rewrites, of any kind (peer percentile {percentile:.0%})",
         "share of prompts in any harvesting class (a relay mixes several tenants' kinds)",
         True,
@@ -99,7 +97,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "language_coercion_share",
         "content",
         _share("lang"),
-        _above_floor("lang", 0.05, 0.3),
+        ramp(0.05, 0.3, over="fl.lang"),
         "{value:.0%} of prompts tell the model which language to think in (peer percentile {percentile:.0%})",
         "share of prompts coercing the reasoning language",
         True,
@@ -108,7 +106,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "judge_share",
         "content",
         _share("judge"),
-        _above_floor("judge", 0.15, 0.5),
+        ramp(0.15, 0.5, over="fl.judge"),
         "{value:.0%} of prompts ask the model to grade or compare responses against a rubric (peer percentile {percentile:.0%})",
         "share of rubric / judge prompts",
         True,
@@ -117,7 +115,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "safe_rewrite_share",
         "content",
         _share("rewrite"),
-        _above_floor("rewrite", 0.05, 0.3),
+        ramp(0.05, 0.3, over="fl.rewrite"),
         "{value:.0%} of prompts ask for 'safe' rewrites of sensitive material (peer percentile {percentile:.0%})",
         "share of safe-rewrite prompts on sensitive topics",
         True,

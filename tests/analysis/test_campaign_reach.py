@@ -184,7 +184,7 @@ def _link_tables(con: duckdb.DuckDBPyConnection, prompt_holders: int, sharing: i
     """400 accounts: 300 one-shot, 100 in tool loops. ``prompt_holders`` loop users hold the
     same system prompt, ``sharing`` of them the rhythm ``clock/5/0`` (held by 8 in all)."""
     con.execute("CREATE TABLE f_base AS SELECT 'a' || i AS account_id FROM range(400) t(i)")
-    con.execute("CREATE TABLE concerted (tok VARCHAR)")
+    con.execute("CREATE TABLE concerted (kind VARCHAR, tok VARCHAR)")
     rows: list[tuple[str, str, str]] = []
     for i in range(300):
         rows.append((f"a{i}", "rhythm", f"day/{i % 6}/1.0"))

@@ -57,7 +57,7 @@ def test_same_communities_whatever_random_numbers_came_before() -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
-def test_at_least_as_modular_as_the_reference_leiden(seed: int) -> None:
+def test_at_least_as_modular_as_the_reference_louvain(seed: int) -> None:
     import networkx as nx
 
     edges = _planted(seed)
