@@ -399,20 +399,23 @@ def shape(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE f_shape AS
-        SELECT b.account_id,
-               coalesce(c.cot >= (0.25 + fl.cot) * c.n_text OR c.judge >= (0.25 + fl.judge) * c.n_text
-                        OR c.lang >= (0.15 + fl.lang) * c.n_text
-                        OR c.rewrite >= (0.15 + fl.rewrite) * c.n_text, false)
-                 AS worded,
-               b.n >= 20 AND b.single_turn >= 0.8 AND coalesce(c.mean_len, 0) >= 48
-                 AND coalesce(o.shared_prompt_share, 0.0) < 0.3
-                 AND b.out_in >= greatest(1.0, (SELECT median(out_in) FROM f_base)) AS shaped,
-               -- what the hashes alone show of that shape: one-shot requests, each with a
-               -- payload no other account sends (the economics are a group's, see linking)
-               b.n >= 20 AND b.single_turn >= 0.8
-                 AND coalesce(o.shared_prompt_share, 0.0) < 0.3 AS fresh_one_shot
-        FROM f_base b LEFT JOIN f_content c USING (account_id)
-        LEFT JOIN f_overlap o USING (account_id), content_floor fl
+        WITH s AS (
+            SELECT b.account_id, b.out_in, coalesce(c.mean_len, 0) AS mean_len,
+                   coalesce(c.cot >= (0.25 + fl.cot) * c.n_text OR c.judge >= (0.25 + fl.judge) * c.n_text
+                            OR c.lang >= (0.15 + fl.lang) * c.n_text
+                            OR c.rewrite >= (0.15 + fl.rewrite) * c.n_text, false)
+                     AS worded,
+                   -- what the hashes alone show of the shape: one-shot requests, each with a
+                   -- payload no other account sends (the economics are a group's, see shards)
+                   b.n >= 20 AND b.single_turn >= 0.8
+                     AND coalesce(o.shared_prompt_share, 0.0) < 0.3 AS fresh_stream
+            FROM f_base b LEFT JOIN f_content c USING (account_id)
+            LEFT JOIN f_overlap o USING (account_id), content_floor fl
+        )
+        SELECT account_id, worded, fresh_stream,
+               fresh_stream AND mean_len >= 48
+                 AND out_in >= greatest(1.0, (SELECT median(out_in) FROM f_base)) AS shaped
+        FROM s
         """
     )
 
@@ -582,6 +585,8 @@ def build(con: duckdb.DuckDBPyConnection, *, text: bool, releases: bool) -> None
                i.* EXCLUDE (account_id), s.* EXCLUDE (account_id, n_sys),
                coalesce(s.n_sys, 0) AS n_sys,
                coalesce(o.shared_prompt_share, 0.0) AS shared_prompt_share, p.n_prompts,
+               -- one-shot requests with prompts no other account sent, as a share
+               (1 - coalesce(o.shared_prompt_share, 0.0)) * b.single_turn AS fresh_share,
                coalesce(i.org_id, b.req_org) AS org,
                coalesce(i.tier, 'unknown') AS peer_group
         FROM f_base b

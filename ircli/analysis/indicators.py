@@ -174,8 +174,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         # no other account ever sent (a fresh payload each time), far beyond its peers. People
         # ask what others ask and talk in conversations; only where every account's prompts
         # are all novel does the peer median take the signal away.
-        "CASE WHEN f.n >= 20 AND f.n_prompts > 0"
-        " THEN (1 - f.shared_prompt_share) * f.single_turn - peer.med_fresh END",
+        "CASE WHEN f.n >= 20 AND f.n_prompts > 0 THEN f.fresh_share - peer.med_fresh END",
         ramp(0.3, 0.6),
         "{value:+.0%} more of its requests are one-shot prompts no other account sent than its peers' (percentile {percentile:.0%})",
         "share of single-turn requests with prompts no other account sent, minus the peer median (hashes only)",
@@ -452,7 +451,7 @@ def peers(con: duckdb.DuckDBPyConnection) -> None:
                median(thinking_share) AS med_thinking,
                median(limited_share) AS med_limited,
                median(n) AS med_n,
-               median((1 - shared_prompt_share) * single_turn) FILTER (WHERE n_prompts > 0) AS med_fresh,
+               median(fresh_share) FILTER (WHERE n_prompts > 0) AS med_fresh,
                median(cohort_accts) AS med_cohort,
                quantile_cont(greatest(n_ua, 1) + greatest(n_sys, 1) + greatest(n_client_countries, 1) - 3, 0.9) AS p90_hetero,
                -- a ceiling needs enough peers to be one
@@ -472,7 +471,7 @@ def fresh_volumes(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE f_fresh AS
         WITH o AS (
             SELECT f.account_id, c.root,
-                   ((1 - f.shared_prompt_share) * f.single_turn - peer.med_fresh)
+                   (f.fresh_share - peer.med_fresh)
                      * f.n / greatest(peer.med_n, 1) AS own
             FROM features f JOIN peer USING (peer_group) LEFT JOIN clusters c USING (account_id)
             WHERE f.n_prompts > 0

@@ -238,7 +238,9 @@ def shared_fleets(con: duckdb.DuckDBPyConnection) -> None:
 
 def concerted(con: duckdb.DuckDBPyConnection) -> None:
     """``concerted(kind, tok)``: curriculum templates and system prompts that read as one
-    operator's crew, not a tool.
+    operator's crew, not a tool. They escape the popularity discount and link on their own,
+    as do the groups of shards :func:`shards.alike_shards` adds (each passed its own
+    likeness test against peers).
 
     A popular template is discounted because independent people share it. One data set
     split over many accounts is shared too, by construction, and differs in two ways that
@@ -322,8 +324,6 @@ def link(con: duckdb.DuckDBPyConnection) -> None:
             SELECT [kind] AS kinds, kind || ':' || tok AS tok, account_id, deg,
                    CASE WHEN (kind, tok) IN (SELECT (kind, tok) FROM concerted)
                         THEN greatest({_full_weight("kind")}, {LINK_THRESHOLD})
-                        -- kept only where it passed the likeness test against peers
-                        WHEN kind = 'shards' THEN {TOKEN_KINDS["shards"][1]}
                         ELSE {_weight_sql("kind", "deg")} END AS weight
             FROM tokens
         ), pair AS (

@@ -86,7 +86,7 @@ def alike_shards(con: duckdb.DuckDBPyConnection, leiden: Leiden) -> None:
                {", ".join(f"({d}) / sd.s{k} AS z{k}" for k, d in enumerate(_ALIKE_DIMS))}
         FROM features f JOIN f_shape h USING (account_id) JOIN f_content c USING (account_id),
              alike_peer sd
-        WHERE h.fresh_one_shot AND coalesce(c.n_text, 0) = 0
+        WHERE h.fresh_stream AND coalesce(c.n_text, 0) = 0
           -- an app naming the end users it serves on most requests is serving people
           AND f.end_user_share < 0.5
           AND f.log_out IS NOT NULL AND f.log_in IS NOT NULL
@@ -183,6 +183,9 @@ def alike_shards(con: duckdb.DuckDBPyConnection, leiden: Leiden) -> None:
         WHERE deg >= {MIN_SHARDS} AND orgs >= {MIN_SHARDS}
         """
     )
+    # Each group passed its likeness test against peers: it escapes the popularity discount
+    # as the linking graph's other concerted tokens do.
+    con.execute("INSERT INTO concerted SELECT DISTINCT kind, tok FROM tokens WHERE kind = 'shards'")
     # Per account, its group of shards: how many, and how much of their traffic is prompts
     # no other account sent (disjoint shards), for the coordination indicator. Measured on the group rather than the cluster: shards linked
     # to other campaigns' accounts by other evidence are still shards.
