@@ -78,10 +78,7 @@ def _world() -> MiniWorld:
 
 @pytest.fixture(scope="module")
 def accounts() -> dict[str, dict[str, Any]]:
-    from ircli.analysis import analyze
-
-    req, acc, rel = _world().tables()
-    return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    return _world().analysed()
 
 
 def test_an_unlinked_account_speaking_a_campaign_behind_proxies_is_alerted(
@@ -145,10 +142,7 @@ def _relay_world() -> MiniWorld:
 
 @pytest.fixture(scope="module")
 def relay_accounts() -> dict[str, dict[str, Any]]:
-    from ircli.analysis import analyze
-
-    req, acc, rel = _relay_world().tables()
-    return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    return _relay_world().analysed()
 
 
 def test_a_relays_fresh_volume_counts_where_its_words_are_unknown(

@@ -65,10 +65,7 @@ def _writer(w: MiniWorld) -> None:
 
 
 def _analyse(w: MiniWorld, *, drop_text: bool) -> dict[str, dict[str, Any]]:
-    from ircli.analysis import analyze
-
-    req, acc, rel = w.tables(drop_text=drop_text)
-    return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    return w.analysed(drop_text=drop_text)
 
 
 def _world(*, novel: bool) -> MiniWorld:

@@ -77,11 +77,7 @@ def _world(
 
 
 def _students(world: MiniWorld) -> list[dict[str, Any]]:
-    from ircli.analysis import analyze
-
-    req, acc, rel = world.tables()
-    rows = analyze(req, acc, rel).to_dict()["accounts"]
-    return [a for a in rows if a["account_id"].startswith("student-")]
+    return [a for k, a in world.analysed().items() if k.startswith("student-")]
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +116,6 @@ def test_a_template_whose_prompts_are_split_between_members_is_one() -> None:
 
 
 def _company(*, one_org: bool) -> list[dict[str, Any]]:
-    from ircli.analysis import analyze
 
     w = MiniWorld(seed=53)
     counter = iter(range(10**7))
@@ -142,9 +137,7 @@ def _company(*, one_org: bool) -> list[dict[str, Any]]:
         a = w.account(f"bg-{i}", "background", None)
         for ts in _spread(w, max(10, round(math.exp(w.rng.gauss(math.log(30), 1.0)))), days=5):
             w.request(a, ts, f"Write a short note to {w.rng.randint(0, 10**6)} about lunch.")
-    req, acc, rel = w.tables()
-    rows = analyze(req, acc, rel).to_dict()["accounts"]
-    return [a for a in rows if a["account_id"].startswith("staff-")]
+    return [a for k, a in w.analysed().items() if k.startswith("staff-")]
 
 
 def test_a_companys_staff_using_its_own_assistant_are_one_customer_not_a_campaign() -> None:

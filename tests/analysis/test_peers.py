@@ -79,10 +79,7 @@ def _world() -> MiniWorld:
 
 def _analysed(world: MiniWorld) -> dict[str, dict[str, Any]]:
     """The world's accounts as the analysis sees them, by id."""
-    from ircli.analysis import analyze
-
-    req, acc, rel = world.tables()
-    return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    return world.analysed()
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +248,6 @@ def _release_world(peer_delays_h: tuple[int, int]) -> dict[str, dict[str, Any]]:
 
     Its verdicts and indicators per account.
     """
-    from ircli.analysis import analyze
 
     w = MiniWorld(seed=41)
     release = T0 + timedelta(days=2)
@@ -269,8 +265,7 @@ def _release_world(peer_delays_h: tuple[int, int]) -> dict[str, dict[str, Any]]:
             w.request(p, T0 + timedelta(hours=3 * j), f"Lunch note {w.rng.randint(0, 10**9)}.")
             text = f"Dinner note {w.rng.randint(0, 10**9)}."
             w.request(p, moved + timedelta(hours=j), text, model="model-b")
-    req, acc, rel = w.tables()
-    return {x["account_id"]: x for x in analyze(req, acc, rel).to_dict()["accounts"]}
+    return w.analysed()
 
 
 def test_a_pivot_early_among_slow_adopters_counts() -> None:

@@ -116,10 +116,7 @@ def _relay_world() -> MiniWorld:
 
 @pytest.fixture(scope="module")
 def relay() -> dict[str, dict[str, Any]]:
-    from ircli.analysis import analyze
-
-    req, acc, rel = _relay_world().tables()
-    return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    return _relay_world().analysed()
 
 
 def test_tenants_on_one_server_fleet_form_one_cluster(relay: dict[str, dict[str, Any]]) -> None:
@@ -227,10 +224,7 @@ def _late_release_world() -> MiniWorld:
 
 
 def test_a_switch_near_the_end_of_the_evidence_is_a_pivot() -> None:
-    from ircli.analysis import analyze
-
-    req, acc, rel = _late_release_world().tables()
-    by = {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    by = _late_release_world().analysed()
     # Under a third of all its traffic is on the new model, but nearly all since the launch.
     assert by["mover"]["indicators"]["release_pivot"]["strength"] == 1.0
     assert by["taster"]["indicators"].get("release_pivot", {}).get("strength", 0.0) == 0.0
@@ -270,10 +264,7 @@ def _curriculum_world() -> MiniWorld:
 
 
 def test_a_shared_harvesting_template_links_its_shards_a_tools_template_does_not() -> None:
-    from ircli.analysis import analyze
-
-    req, acc, rel = _curriculum_world().tables()
-    by = {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    by = _curriculum_world().analysed()
     shards = {by[f"shard-{i}"]["cluster_id"] for i in range(4)}
     assert len(shards) == 1 and None not in shards
     assert [by[f"tool-{i}"]["cluster_id"] for i in range(4)] == [None] * 4

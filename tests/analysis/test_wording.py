@@ -151,10 +151,7 @@ def _world() -> MiniWorld:
 
 @pytest.fixture(scope="module")
 def accounts() -> dict[str, dict[str, Any]]:
-    from ircli.analysis import analyze
-
-    req, acc, rel = _world().tables()
-    return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+    return _world().analysed()
 
 
 def _strength(acc: dict[str, Any], name: str) -> float:

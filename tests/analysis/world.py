@@ -98,6 +98,13 @@ class MiniWorld:
         assert not kw, kw
         self.requests.append(row)
 
+    def analysed(self, *, drop_text: bool = False) -> dict[str, dict[str, Any]]:
+        """The world's accounts as the analysis sees them (its JSON form), by account id."""
+        from ircli.analysis import analyze
+
+        req, acc, rel = self.tables(drop_text=drop_text)
+        return {a["account_id"]: a for a in analyze(req, acc, rel).to_dict()["accounts"]}
+
     def tables(self, *, drop_text: bool = False) -> tuple[pa.Table, pa.Table, pa.Table | None]:
         reqs = self.requests
         if drop_text:
