@@ -385,16 +385,13 @@ def shape(con: duckdb.DuckDBPyConnection) -> None:
     # What ordinary accounts already send of each class the lexicon knows: the lower
     # quartile over accounts with some text. Where people often ask for steps or reasons,
     # that is their baseline, not harvesting; campaigns, however many, stay above it.
+    floors = ", ".join(
+        f"coalesce(quantile_cont({k} / n_text, 0.25), 0.0) AS {k}"
+        for k in ("cot", "lang", "judge", "rewrite", "harvest")
+    )
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE content_floor AS
-        SELECT coalesce(quantile_cont(cot / n_text, 0.25), 0.0) AS cot,
-               coalesce(quantile_cont(lang / n_text, 0.25), 0.0) AS lang,
-               coalesce(quantile_cont(judge / n_text, 0.25), 0.0) AS judge,
-               coalesce(quantile_cont(rewrite / n_text, 0.25), 0.0) AS rewrite,
-               coalesce(quantile_cont(harvest / n_text, 0.25), 0.0) AS harvest
-        FROM f_content WHERE n_text >= 10
-        """
+        f"CREATE OR REPLACE TEMP TABLE content_floor AS "
+        f"SELECT {floors} FROM f_content WHERE n_text >= 10"
     )
     con.execute(
         """

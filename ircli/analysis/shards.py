@@ -82,14 +82,15 @@ def alike_shards(con: duckdb.DuckDBPyConnection, leiden: Leiden) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE alike_cand AS
-        SELECT f.account_id, f.out_in, {", ".join(f"{d} AS d{k}" for k, d in enumerate(_ALIKE_DIMS))},
-               {", ".join(f"({d}) / sd.s{k} AS z{k}" for k, d in enumerate(_ALIKE_DIMS))}
-        FROM features f JOIN f_shape h USING (account_id) JOIN f_content c USING (account_id),
-             alike_peer sd
-        WHERE h.fresh_stream AND coalesce(c.n_text, 0) = 0
-          -- an app naming the end users it serves on most requests is serving people
-          AND f.end_user_share < 0.5
-          AND f.log_out IS NOT NULL AND f.log_in IS NOT NULL
+        SELECT m.*, {", ".join(f"d{k} / sd.s{k} AS z{k}" for k in range(n_dims))}
+        FROM (
+            SELECT f.account_id, f.out_in, {dims}
+            FROM features f JOIN f_shape h USING (account_id) JOIN f_content c USING (account_id)
+            WHERE h.fresh_stream AND coalesce(c.n_text, 0) = 0
+              -- an app naming the end users it serves on most requests is serving people
+              AND f.end_user_share < 0.5
+              AND f.log_out IS NOT NULL AND f.log_in IS NOT NULL
+        ) m, alike_peer sd
         """
     )
     zs = ", ".join(f"z{k}" for k in range(n_dims))
